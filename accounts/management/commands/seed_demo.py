@@ -1,0 +1,27 @@
+"""Create the demo trader and demo admin for local use. Safe to run again."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.services import demo_user_ensure
+
+DEMO_ACCOUNTS = [
+    {"email": "demo@cryptovault.local", "password": "demo-trader-2026", "name": "Demo Trader", "is_staff": False},
+    {"email": "admin@cryptovault.local", "password": "demo-admin-2026", "name": "Demo Admin", "is_staff": True},
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo trader and demo admin (local use only; refused with DEBUG off)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (never in production).")
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo creates accounts with published passwords; refused with DEBUG off.")
+        for number, account in enumerate(DEMO_ACCOUNTS, start=1):
+            user, created = demo_user_ensure(**account)
+            state = "created" if created else "already there"
+            self.stdout.write(f"[{number}/{len(DEMO_ACCOUNTS)}] {user.email}: {state}")
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in as demo@cryptovault.local / demo-trader-2026."))

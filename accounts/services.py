@@ -1,0 +1,32 @@
+"""Writes on users. Views, the API, the admin and commands all come through here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import User
+
+
+@transaction.atomic
+def demo_user_ensure(*, email: str, password: str, name: str, is_staff: bool = False) -> tuple[User, bool]:
+    """Create a demo account once; on later runs leave it (and its password) as the user left it."""
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user, False
+    if is_staff:
+        user = User.objects.create_superuser(email=email, password=password, name=name)
+    else:
+        user = User.objects.create_user(email=email, password=password, name=name)
+    _mark_email_verified(user)
+    return user, True
+
+
+def _mark_email_verified(user: User) -> None:
+    """Demo accounts skip the verification email: their addresses do not exist."""
+    if "allauth.account" in settings.INSTALLED_APPS:
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )

@@ -1,0 +1,52 @@
+"""One JSON error shape for every API failure, carrying the request id.
+
+``{"detail": "...", "code": "...", "errors": {"field": ["message"]}, "request_id": "..."}``
+``errors`` is present only for validation failures. Unexpected exceptions are logged
+with their traceback and answered with a 500 that reveals nothing but the request id.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from cryptovault.request_context import current_request_id
+
+logger = logging.getLogger("cryptovault.api")
+
+
+def error_body(*, detail: str, code: str, errors: dict | None = None) -> dict:
+    body: dict = {"detail": detail, "code": code}
+    if errors:
+        body["errors"] = errors
+    body["request_id"] = current_request_id()
+    return body
+
+
+def api_exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled error in %s", context["view"].__class__.__name__)
+        return Response(
+            error_body(detail="Internal server error.", code="server_error"),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body(detail="Invalid input.", code="invalid", errors=detail)
+    else:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        response.data = error_body(
+            detail=str(response.data.get("detail", "")) if isinstance(response.data, dict) else str(exc),
+            code=codes if isinstance(codes, str) else "error",
+        )
+    return response

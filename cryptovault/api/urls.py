@@ -1,0 +1,10 @@
+"""/api/v1/: every app's API routes under one versioned namespace."""
+
+from django.urls import include, path
+
+from cryptovault.api.views import ApiRootView
+
+urlpatterns = [
+    path("", ApiRootView.as_view(), name="root"),
+    path("", include("accounts.api.urls")),
+]

@@ -1,0 +1,59 @@
+"""Refuse to start a production process with unsafe settings.
+
+Settings are read from the environment, so a typo in a deployment would otherwise
+silently fall back to a development default. With DEBUG off, each unsafe value is
+named so the operator knows which variable to fix.
+"""
+
+from __future__ import annotations
+
+from cryptography.fernet import Fernet
+
+DEVELOPMENT_SECRET_KEY = "django-insecure-cryptovault-development-key-never-use-in-production-0123456789"
+# A fixed key so the embedded default can decrypt what it stored yesterday. Refused with DEBUG off.
+DEVELOPMENT_FIELD_ENCRYPTION_KEY = "Y3J5cHRvdmF1bHQtZGV2ZWxvcG1lbnQta2V5LTAwMDA="
+MIN_SECRET_KEY_LENGTH = 50
+MIN_SECRET_KEY_UNIQUE_CHARACTERS = 5
+
+
+def secret_key_problem(secret_key: str | None) -> str | None:
+    """Return why SECRET_KEY is unsafe for production, or None when it is fine."""
+    if not secret_key:
+        return "SECRET_KEY is missing: set it to a random string of at least 50 characters."
+    if secret_key == DEVELOPMENT_SECRET_KEY or secret_key.startswith("django-insecure"):
+        return "SECRET_KEY is the development default: generate a new random one."
+    if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        return f"SECRET_KEY is too short ({len(secret_key)} characters, at least {MIN_SECRET_KEY_LENGTH})."
+    if len(set(secret_key)) < MIN_SECRET_KEY_UNIQUE_CHARACTERS:
+        return "SECRET_KEY has too few distinct characters to be random."
+    return None
+
+
+def field_encryption_keys_problem(keys: list[str]) -> str | None:
+    """Return why FIELD_ENCRYPTION_KEYS cannot protect secrets at rest, or None."""
+    if not keys:
+        return "FIELD_ENCRYPTION_KEYS is missing: set one or more comma-separated Fernet keys."
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            return f"FIELD_ENCRYPTION_KEYS key #{position} is not a valid Fernet key (32 url-safe base64 bytes)."
+        if key == DEVELOPMENT_FIELD_ENCRYPTION_KEY:
+            return f"FIELD_ENCRYPTION_KEYS key #{position} is the development default: generate a new one."
+    return None
+
+
+def allowed_hosts_problem(hosts: list[str]) -> str | None:
+    if not [host for host in hosts if host.strip()]:
+        return "ALLOWED_HOSTS is empty: list the host names this deployment answers to."
+    return None
+
+
+def production_problems(*, secret_key: str | None, field_encryption_keys: list[str], allowed_hosts: list[str]) -> list[str]:
+    """Every reason the given settings are unsafe for a DEBUG-off process."""
+    checks = (
+        secret_key_problem(secret_key),
+        field_encryption_keys_problem(field_encryption_keys),
+        allowed_hosts_problem(allowed_hosts),
+    )
+    return [problem for problem in checks if problem]

@@ -1,0 +1,82 @@
+"""Cross-cutting HTTP behaviour: request ids, the access log, API headers."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+
+from cryptovault.request_context import accept_or_generate_request_id, request_id_var, user_id_var
+
+access_logger = logging.getLogger("cryptovault.access")
+
+
+class RequestIdMiddleware:
+    """Give every request an id, expose it in X-Request-ID and in every log line.
+
+    A client (or a proxy in front of us) may send its own id so that one trace spans
+    systems; a malformed one is replaced rather than trusted.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = accept_or_generate_request_id(request.headers.get(settings.REQUEST_ID_HEADER))
+        request.id = request_id
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response[settings.REQUEST_ID_HEADER] = request_id
+        return response
+
+
+class AccessLogMiddleware:
+    """One log line per request: method, path, status, duration, user."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        user_id = str(user.pk) if user is not None and user.is_authenticated else "-"
+        user_id_var.set(user_id)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        access_logger.info(
+            "%s %s %s %sms",
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "user_id": user_id,
+            },
+        )
+        return response
+
+
+class ApiHeadersMiddleware:
+    """X-API-Version on API responses, and the rate-limit state the throttles recorded."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/api/"):
+            response["X-API-Version"] = settings.API_VERSION
+            rate_limit = getattr(request, "rate_limit", None)
+            if rate_limit is not None:
+                response["X-RateLimit-Limit"] = str(rate_limit.limit)
+                response["X-RateLimit-Remaining"] = str(rate_limit.remaining)
+                response["X-RateLimit-Policy"] = rate_limit.policy
+        return response

@@ -1,0 +1,9 @@
+"""Websocket routes for every app, in one place for the ASGI router."""
+
+from django.urls import path
+
+from accounts.consumers import UserEventsConsumer
+
+websocket_urlpatterns = [
+    path("ws/events/", UserEventsConsumer.as_asgi()),
+]

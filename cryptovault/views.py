@@ -1,0 +1,51 @@
+"""Project-level pages: the dashboard and the error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import requires_csrf_token
+
+from cryptovault.api.errors import error_body
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "cryptovault/dashboard.html")
+
+
+_ERRORS = {
+    400: ("Bad request", "The request could not be understood.", "bad_request"),
+    403: ("Forbidden", "You are not allowed to do that.", "permission_denied"),
+    404: ("Not found", "There is nothing here, or it is not yours to see.", "not_found"),
+    500: ("Something went wrong", "The error was logged; quote the request id if you contact us.", "server_error"),
+}
+
+
+def _error_response(request: HttpRequest, status: int) -> HttpResponse:
+    title, message, code = _ERRORS[status]
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(detail=message, code=code), status=status)
+    context = {"status": status, "title": title, "message": message, "request_id": getattr(request, "id", "")}
+    return render(request, "error.html", context, status=status)
+
+
+@requires_csrf_token
+def bad_request(request, exception=None):
+    return _error_response(request, 400)
+
+
+@requires_csrf_token
+def permission_denied(request, exception=None):
+    return _error_response(request, 403)
+
+
+@requires_csrf_token
+def page_not_found(request, exception=None):
+    return _error_response(request, 404)
+
+
+@requires_csrf_token
+def server_error(request):
+    return _error_response(request, 500)
