@@ -21,6 +21,8 @@ _SENSITIVE_NAME = (
     r"authorization|otp|seed|signature|sessionid|csrftoken|cookie)"
 )
 _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # Credentials after an auth scheme, before the key=value rule would stop at the scheme name.
+    (re.compile(r"(?i)\b(Bearer|Basic|Token|Api-Key)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {MASK}"),
     # key=value, key: value, "key": "value" (JSON, query strings, headers, reprs)
     (
         re.compile(
@@ -29,7 +31,6 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         rf"\g<key>\g<quote>{MASK}",
     ),
-    (re.compile(r"(?i)\b(Bearer|Basic|Token|Api-Key)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {MASK}"),
     # JWTs and Fernet ciphertexts are recognisable by their prefix.
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), MASK),
     (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{20,}"), MASK),

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
         python = sys.executable
         web = [python, "-m", "uvicorn", "cryptovault.asgi:application", "--host", host, "--port", str(port),
-               "--ws", "websockets", "--lifespan", "off"]
+               "--ws", "websockets-sansio", "--lifespan", "off"]
         if reload:
             web += ["--reload", "--reload-dir", str(settings.BASE_DIR)]
         worker = [python, "-m", "celery", "-A", "cryptovault", "worker", "--loglevel", "INFO", "--concurrency", "2"]

@@ -1,0 +1,37 @@
+# The README's two commands are `make run` and `make test`; both install what they need.
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+
+.PHONY: help run test setup setup-dev lint format bench clean
+
+help:
+	@echo "make run    - install, migrate, seed the demo and start web + worker + beat on http://127.0.0.1:8000"
+	@echo "make test   - install (incl. test tools and Chromium) and run the whole test suite"
+	@echo "make lint   - ruff check and format check"
+	@echo "make bench  - benchmarks under bench/ (see BENCHMARKS.md)"
+
+setup:
+	@bash scripts/setup.sh
+
+setup-dev:
+	@bash scripts/setup.sh --dev --browser
+
+run: setup
+	$(PY) manage.py runstack $(ARGS)
+
+test: setup-dev
+	$(PY) -m pytest $(ARGS)
+
+lint: setup-dev
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: setup-dev
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench: setup-dev
+	$(PY) -m pytest bench $(ARGS)
+
+clean:
+	rm -rf .venv node_modules staticfiles var .pytest_cache .ruff_cache

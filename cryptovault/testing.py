@@ -1,0 +1,99 @@
+"""Shared test machinery: a real ASGI server on loopback, and a real Celery worker.
+
+Browser and websocket tests talk to the project the way users do: over TCP to uvicorn
+serving the ASGI application (HTTP and websockets), backed by the test database and
+the real Redis channel layer. Nothing here is a mock.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import uvicorn
+from django.conf import settings
+
+
+class AsgiTestServer:
+    """uvicorn serving cryptovault.asgi in a background thread of the test process."""
+
+    def __init__(self) -> None:
+        from channels.routing import ProtocolTypeRouter
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+        from cryptovault.asgi import application, django_asgi_app
+
+        app = ProtocolTypeRouter(
+            {
+                "http": ASGIStaticFilesHandler(django_asgi_app),
+                "websocket": application.application_mapping["websocket"],
+            }
+        )
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="websockets-sansio")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> AsgiTestServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+
+class CeleryTestWorker:
+    """A real `celery worker` process on a private queue of the test session's broker."""
+
+    def __init__(self) -> None:
+        self.queue = f"test-{uuid.uuid4().hex[:8]}"
+        self._process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> CeleryTestWorker:
+        from cryptovault.celery import app
+
+        env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+        command = [sys.executable, "-m", "celery", "-A", "cryptovault", "worker", "--pool", "solo",
+                   "--queues", self.queue, "--hostname", f"{self.queue}@%h", "--loglevel", "WARNING",
+                   "--without-mingle", "--without-gossip"]
+        self._process = subprocess.Popen(command, cwd=Path(settings.BASE_DIR), env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"celery worker exited with {self._process.returncode}")
+            replies = app.control.ping(destination=[f"{self.queue}@{socket.gethostname()}"], timeout=0.5)
+            if replies:
+                return self
+        raise RuntimeError("celery worker did not answer a ping in time")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()

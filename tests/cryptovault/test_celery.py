@@ -1,0 +1,42 @@
+import pytest
+from django.core.cache import cache
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from cryptovault.beat import BEAT_SCHEDULE, INSTALLED_FROM_CODE, Every, beat_schedule_install
+from cryptovault.tasks import WORKER_HEARTBEAT_KEY, worker_heartbeat
+
+
+def test_a_task_round_trips_through_a_real_worker_on_the_redis_broker(celery_worker):
+    result = worker_heartbeat.apply_async(queue=celery_worker.queue)
+    beat = result.get(timeout=30)
+    assert result.successful()
+    assert cache.get(WORKER_HEARTBEAT_KEY) == beat, "the worker wrote to the shared cache"
+
+
+@pytest.mark.django_db
+def test_the_declared_schedule_is_installed_once_and_kept_in_sync(django_capture_on_commit_callbacks):
+    assert beat_schedule_install()["created"] == list(BEAT_SCHEDULE)
+    task = PeriodicTask.objects.get(name="worker-heartbeat")
+    assert task.task == "cryptovault.worker_heartbeat"
+    assert (task.interval.every, task.interval.period) == (60, IntervalSchedule.SECONDS)
+    assert beat_schedule_install()["unchanged"] == list(BEAT_SCHEDULE), "running it again changes nothing"
+
+    changed = {"worker-heartbeat": {**BEAT_SCHEDULE["worker-heartbeat"], "schedule": Every(seconds=30)}}
+    assert beat_schedule_install(changed)["updated"] == ["worker-heartbeat"]
+    assert PeriodicTask.objects.get(name="worker-heartbeat").interval.every == 30
+
+
+@pytest.mark.django_db
+def test_entries_removed_from_code_are_uninstalled_but_hand_made_ones_stay():
+    beat_schedule_install()
+    PeriodicTask.objects.create(name="made-by-staff", task="x", interval=IntervalSchedule.objects.first())
+    assert beat_schedule_install({})["deleted"] == ["worker-heartbeat"]
+    assert list(PeriodicTask.objects.values_list("name", flat=True)) == ["made-by-staff"]
+    assert not PeriodicTask.objects.filter(description__startswith=INSTALLED_FROM_CODE).exists()
+
+
+@pytest.mark.django_db
+def test_a_dry_run_changes_nothing():
+    changes = beat_schedule_install(dry_run=True)
+    assert changes["created"] == list(BEAT_SCHEDULE)
+    assert not PeriodicTask.objects.exists()

@@ -1,0 +1,43 @@
+import logging
+
+import pytest
+
+from cryptovault.logging import MASK, SecretMaskingFilter, mask_secrets
+
+BINANCE_STYLE_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+
+
+@pytest.mark.parametrize(
+    "line, secret",
+    [
+        ("login failed password=hunter2-Secret for bob", "hunter2-Secret"),
+        ('{"api_key": "k-123456789", "symbol": "BTC/USDT"}', "k-123456789"),
+        ("headers: Authorization: Bearer abcdefghijklmnop.qrstu", "abcdefghijklmnop"),
+        (f"connecting with {BINANCE_STYLE_KEY}", BINANCE_STYLE_KEY),
+        ("otp_secret=JBSWY3DPEHPK3PXP", "JBSWY3DPEHPK3PXP"),
+        ("GET /reset?token=3f9a1c2b7d", "3f9a1c2b7d"),
+        ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "eyJzdWIi"),
+    ],
+)
+def test_secret_looking_values_are_masked(line, secret):
+    masked = mask_secrets(line)
+    assert secret not in masked
+    assert MASK in masked
+
+
+def test_ordinary_log_content_is_left_readable():
+    line = "GET /api/v1/me/ 200 12.5ms request 3f2b9c1d8e7a4b6c9d0e1f2a3b4c5d6e BTC/USDT qty=0.5"
+    assert mask_secrets(line) == line
+
+
+def test_secrets_in_log_arguments_and_tracebacks_are_masked():
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "request body %s", ("password=topsecret1",), None)
+    try:
+        raise ValueError("bad api_key=AKIAEXAMPLE123")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    SecretMaskingFilter().filter(record)
+    assert "topsecret1" not in record.getMessage()
+    assert "AKIAEXAMPLE123" not in record.exc_text

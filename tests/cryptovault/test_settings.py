@@ -1,0 +1,90 @@
+"""Production settings refuse to start when unsafe, and say which variable to fix."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
+
+from cryptovault.config_checks import DEVELOPMENT_FIELD_ENCRYPTION_KEY, DEVELOPMENT_SECRET_KEY
+
+SAFE_SECRET_KEY = "q8Zr1-Lk2vN9xT0bW3sY5uP7mC4hJ6gF1dS8aQ2eR5tY7uI9oP0lK3jH6gF4dS2a"
+SAFE = {
+    "DEBUG": "false",
+    "SECRET_KEY": SAFE_SECRET_KEY,
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "ALLOWED_HOSTS": "vault.example.com",
+}
+
+
+def run_django(env_overrides: dict[str, str | None], code: str = "import django; django.setup(); print('started')"):
+    env = {key: value for key, value in os.environ.items() if key not in SAFE and key != "PYTEST_CURRENT_TEST"}
+    env["REDIS_URL"] = settings.REDIS_URL  # never start another embedded Redis from a subprocess
+    env["DJANGO_SETTINGS_MODULE"] = "cryptovault.settings"
+    env.update({key: value for key, value in {**SAFE, **env_overrides}.items() if value is not None})
+    return subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_safe_production_settings_start():
+    result = run_django({})
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "overrides, variable",
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY is missing"),
+        ({"SECRET_KEY": DEVELOPMENT_SECRET_KEY}, "SECRET_KEY is the development default"),
+        ({"SECRET_KEY": "too-short-but-random-9f8e7d"}, "SECRET_KEY is too short"),
+        ({"SECRET_KEY": "ab" * 40}, "SECRET_KEY has too few distinct characters"),
+        ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS is missing"),
+        ({"FIELD_ENCRYPTION_KEYS": "not-a-fernet-key"}, "FIELD_ENCRYPTION_KEYS key #1 is not a valid Fernet key"),
+        ({"FIELD_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},bogus"}, "FIELD_ENCRYPTION_KEYS key #2"),
+        ({"FIELD_ENCRYPTION_KEYS": DEVELOPMENT_FIELD_ENCRYPTION_KEY}, "FIELD_ENCRYPTION_KEYS key #1 is the development"),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is empty"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is empty"),
+    ],
+)
+def test_unsafe_production_settings_refuse_to_start_naming_the_variable(overrides, variable):
+    result = run_django(overrides)
+    assert result.returncode != 0
+    assert "Refusing to start with DEBUG off" in result.stderr
+    assert variable in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_every_problem_is_listed_at_once():
+    result = run_django({"SECRET_KEY": None, "FIELD_ENCRYPTION_KEYS": None, "ALLOWED_HOSTS": None})
+    for variable in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS"):
+        assert f"{variable} is" in result.stderr
+
+
+def test_check_deploy_with_production_environment_prints_no_warnings():
+    code = "import sys; from django.core.management import execute_from_command_line; execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])"
+    result = run_django({"DATABASE_URL": "sqlite:///:memory:"}, code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_no_environment_at_all_means_sqlite_and_an_embedded_redis(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings; from django.core.cache import cache;"
+        "cache.set('probe', 'ok'); print(settings.DATABASES['default']['ENGINE'], settings.EMBEDDED_REDIS,"
+        " settings.REDIS_URL.startswith('redis://127.0.0.1:'), cache.get('probe'), settings.EMAIL_BACKEND)"
+    )
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "DJANGO_SETTINGS_MODULE": "cryptovault.settings"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3", "True", "True", "ok", "django.core.mail.backends.console.EmailBackend"
+    ]
+
+
+def test_channel_layer_allows_blocking_pops_and_hundreds_of_connections():
+    """redis-py 8 defaults (5 s socket timeout, 100 connections) break websockets: redis/redis-py#4091."""
+    host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
+    assert host["socket_timeout"] > 5  # channels-redis blocks for 5 s in BZPOPMIN
+    assert host["max_connections"] >= 500

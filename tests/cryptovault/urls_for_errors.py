@@ -1,0 +1,22 @@
+"""The project's URLs plus views that fail on purpose, to see how failures look to users."""
+
+from django.urls import path
+from rest_framework.views import APIView
+
+from cryptovault.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
+
+
+def crashing_page(request):
+    raise RuntimeError("boom with password=hunter2")
+
+
+class CrashingApiView(APIView):
+    def get(self, request):
+        raise RuntimeError("boom with api_key=abc123def456")
+
+
+urlpatterns = [
+    *urlpatterns,
+    path("crash/", crashing_page),
+    path("api/v1/crash/", CrashingApiView.as_view()),
+]
