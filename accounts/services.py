@@ -27,6 +27,4 @@ def _mark_email_verified(user: User) -> None:
     if "allauth.account" in settings.INSTALLED_APPS:
         from allauth.account.models import EmailAddress
 
-        EmailAddress.objects.update_or_create(
-            user=user, email=user.email, defaults={"verified": True, "primary": True}
-        )
+        EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})

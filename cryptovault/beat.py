@@ -48,14 +48,24 @@ def beat_schedule_install(schedule: dict[str, dict] | None = None, *, dry_run: b
     with transaction.atomic():
         for name, entry in schedule.items():
             when = entry["schedule"]
-            fields = {"task": entry["task"], "enabled": True, "description": f"{INSTALLED_FROM_CODE}. {entry.get('description', '')}".strip()}
+            fields = {
+                "task": entry["task"],
+                "enabled": True,
+                "description": f"{INSTALLED_FROM_CODE}. {entry.get('description', '')}".strip(),
+            }
             if isinstance(when, Every):
-                fields["interval"], _ = IntervalSchedule.objects.get_or_create(every=when.seconds, period=IntervalSchedule.SECONDS)
+                fields["interval"], _ = IntervalSchedule.objects.get_or_create(
+                    every=when.seconds, period=IntervalSchedule.SECONDS
+                )
                 fields["crontab"] = None
             else:
                 fields["crontab"], _ = CrontabSchedule.objects.get_or_create(
-                    minute=when.minute, hour=when.hour, day_of_week=when.day_of_week,
-                    day_of_month=when.day_of_month, month_of_year=when.month_of_year, timezone="UTC",
+                    minute=when.minute,
+                    hour=when.hour,
+                    day_of_week=when.day_of_week,
+                    day_of_month=when.day_of_month,
+                    month_of_year=when.month_of_year,
+                    timezone="UTC",
                 )
                 fields["interval"] = None
             task = PeriodicTask.objects.filter(name=name).first()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet
 
-DEVELOPMENT_SECRET_KEY = "django-insecure-cryptovault-development-key-never-use-in-production-0123456789"
+DEVELOPMENT_SECRET_KEY = "django-insecure-cryptovault-development-key-never-use-in-production-0123456789"  # noqa: S105 - refused with DEBUG off
 # A fixed key so the embedded default can decrypt what it stored yesterday. Refused with DEBUG off.
 DEVELOPMENT_FIELD_ENCRYPTION_KEY = "Y3J5cHRvdmF1bHQtZGV2ZWxvcG1lbnQta2V5LTAwMDA="
 MIN_SECRET_KEY_LENGTH = 50
@@ -49,11 +49,22 @@ def allowed_hosts_problem(hosts: list[str]) -> str | None:
     return None
 
 
-def production_problems(*, secret_key: str | None, field_encryption_keys: list[str], allowed_hosts: list[str]) -> list[str]:
+def redis_url_problem(redis_url: str | None) -> str | None:
+    # Without it every process would start its own embedded Redis: no shared cache,
+    # broker or channel layer, so tasks and live events would silently go nowhere.
+    if not redis_url:
+        return "REDIS_URL is missing: production processes must share one Redis (redis://host:6379/0)."
+    return None
+
+
+def production_problems(
+    *, secret_key: str | None, field_encryption_keys: list[str], allowed_hosts: list[str], redis_url: str | None
+) -> list[str]:
     """Every reason the given settings are unsafe for a DEBUG-off process."""
     checks = (
         secret_key_problem(secret_key),
         field_encryption_keys_problem(field_encryption_keys),
         allowed_hosts_problem(allowed_hosts),
+        redis_url_problem(redis_url),
     )
     return [problem for problem in checks if problem]

@@ -21,7 +21,9 @@ def user_group(user_id: int) -> str:
 
 def broadcast(group: str, event_type: str, payload: dict[str, Any]) -> None:
     """Send now. Prefer broadcast_on_commit wherever a database write is involved."""
-    async_to_sync(get_channel_layer().group_send)(group, {"type": "event.message", "event": event_type, "payload": payload})
+    async_to_sync(get_channel_layer().group_send)(
+        group, {"type": "event.message", "event": event_type, "payload": payload}
+    )
 
 
 def broadcast_on_commit(group: str, event_type: str, payload: dict[str, Any]) -> None:

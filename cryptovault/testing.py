@@ -77,9 +77,24 @@ class CeleryTestWorker:
         from cryptovault.celery import app
 
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
-        command = [sys.executable, "-m", "celery", "-A", "cryptovault", "worker", "--pool", "solo",
-                   "--queues", self.queue, "--hostname", f"{self.queue}@%h", "--loglevel", "WARNING",
-                   "--without-mingle", "--without-gossip"]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cryptovault",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            self.queue,
+            "--hostname",
+            f"{self.queue}@%h",
+            "--loglevel",
+            "WARNING",
+            "--without-mingle",
+            "--without-gossip",
+        ]
         self._process = subprocess.Popen(command, cwd=Path(settings.BASE_DIR), env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

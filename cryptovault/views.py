@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
 
 from cryptovault.api.errors import error_body
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -23,12 +27,19 @@ _ERRORS = {
 }
 
 
-def _error_response(request: HttpRequest, status: int) -> HttpResponse:
-    title, message, code = _ERRORS[status]
+def _error_response(request: HttpRequest, status: int, message: str | None = None) -> HttpResponse:
+    title, default_message, code = _ERRORS[status]
+    message = message or default_message
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(detail=message, code=code), status=status)
-    context = {"status": status, "title": title, "message": message, "request_id": getattr(request, "id", "")}
-    return render(request, "error.html", context, status=status)
+    request_id = getattr(request, "id", "")
+    context = {"status": status, "title": title, "message": message, "request_id": request_id}
+    try:
+        return render(request, "error.html", context, status=status)
+    except Exception:  # the layout itself needs the database; a 500 page must not fail too
+        logger.exception("Rendering the %s page failed", status)
+        body = f"<!DOCTYPE html><title>{title}</title><h1>{title}</h1><p>{message}</p><p>Request id: {request_id}</p>"
+        return HttpResponse(body, status=status)
 
 
 @requires_csrf_token
@@ -49,3 +60,8 @@ def page_not_found(request, exception=None):
 @requires_csrf_token
 def server_error(request):
     return _error_response(request, 500)
+
+
+def csrf_failure(request, reason=""):
+    """A stale form (often an expired session) gets the layout and a way forward, not Django's debug page."""
+    return _error_response(request, 403, "The form had expired. Go back, reload the page and try again.")

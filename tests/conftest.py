@@ -36,7 +36,9 @@ def outsider(db):
 
 @pytest.fixture
 def staff_user(db):
-    return UserFactory(email="staff@example.com", name="Stella Staff", password=PASSWORD, is_staff=True, is_superuser=True)
+    return UserFactory(
+        email="staff@example.com", name="Stella Staff", password=PASSWORD, is_staff=True, is_superuser=True
+    )
 
 
 @pytest.fixture

@@ -16,7 +16,10 @@ BINANCE_STYLE_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91d
         (f"connecting with {BINANCE_STYLE_KEY}", BINANCE_STYLE_KEY),
         ("otp_secret=JBSWY3DPEHPK3PXP", "JBSWY3DPEHPK3PXP"),
         ("GET /reset?token=3f9a1c2b7d", "3f9a1c2b7d"),
-        ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "eyJzdWIi"),
+        (
+            "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            "eyJzdWIi",
+        ),
     ],
 )
 def test_secret_looking_values_are_masked(line, secret):

@@ -33,7 +33,9 @@ def json_log():
     handler = logging.StreamHandler(stream)
     handler.addFilter(RequestContextFilter())
     handler.addFilter(SecretMaskingFilter())
-    handler.setFormatter(JsonFormatter(**{k: v for k, v in settings.LOGGING["formatters"]["json"].items() if k != "()"}))
+    handler.setFormatter(
+        JsonFormatter(**{k: v for k, v in settings.LOGGING["formatters"]["json"].items() if k != "()"})
+    )
     logger = logging.getLogger("cryptovault")
     logger.addHandler(handler)
     yield stream

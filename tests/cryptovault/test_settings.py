@@ -21,10 +21,13 @@ SAFE = {
 
 def run_django(env_overrides: dict[str, str | None], code: str = "import django; django.setup(); print('started')"):
     env = {key: value for key, value in os.environ.items() if key not in SAFE and key != "PYTEST_CURRENT_TEST"}
-    env["REDIS_URL"] = settings.REDIS_URL  # never start another embedded Redis from a subprocess
     env["DJANGO_SETTINGS_MODULE"] = "cryptovault.settings"
-    env.update({key: value for key, value in {**SAFE, **env_overrides}.items() if value is not None})
-    return subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    # REDIS_URL: the session's Redis, so no subprocess starts another embedded one.
+    wanted = {**SAFE, "REDIS_URL": settings.REDIS_URL, **env_overrides}
+    env.update({key: value for key, value in wanted.items() if value is not None})
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_safe_production_settings_start():
@@ -43,9 +46,13 @@ def test_safe_production_settings_start():
         ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS is missing"),
         ({"FIELD_ENCRYPTION_KEYS": "not-a-fernet-key"}, "FIELD_ENCRYPTION_KEYS key #1 is not a valid Fernet key"),
         ({"FIELD_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},bogus"}, "FIELD_ENCRYPTION_KEYS key #2"),
-        ({"FIELD_ENCRYPTION_KEYS": DEVELOPMENT_FIELD_ENCRYPTION_KEY}, "FIELD_ENCRYPTION_KEYS key #1 is the development"),
+        (
+            {"FIELD_ENCRYPTION_KEYS": DEVELOPMENT_FIELD_ENCRYPTION_KEY},
+            "FIELD_ENCRYPTION_KEYS key #1 is the development",
+        ),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is empty"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is empty"),
+        ({"REDIS_URL": ""}, "REDIS_URL is missing"),
     ],
 )
 def test_unsafe_production_settings_refuse_to_start_naming_the_variable(overrides, variable):
@@ -63,7 +70,10 @@ def test_every_problem_is_listed_at_once():
 
 
 def test_check_deploy_with_production_environment_prints_no_warnings():
-    code = "import sys; from django.core.management import execute_from_command_line; execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])"
+    code = (
+        "from django.core.management import execute_from_command_line;"
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])"
+    )
     result = run_django({"DATABASE_URL": "sqlite:///:memory:"}, code)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -75,11 +85,21 @@ def test_no_environment_at_all_means_sqlite_and_an_embedded_redis(tmp_path):
         "cache.set('probe', 'ok'); print(settings.DATABASES['default']['ENGINE'], settings.EMBEDDED_REDIS,"
         " settings.REDIS_URL.startswith('redis://127.0.0.1:'), cache.get('probe'), settings.EMAIL_BACKEND)"
     )
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "DJANGO_SETTINGS_MODULE": "cryptovault.settings"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "cryptovault.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3", "True", "True", "ok", "django.core.mail.backends.console.EmailBackend"
+        "django.db.backends.sqlite3",
+        "True",
+        "True",
+        "ok",
+        "django.core.mail.backends.console.EmailBackend",
     ]
 
 
@@ -88,3 +108,24 @@ def test_channel_layer_allows_blocking_pops_and_hundreds_of_connections():
     host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
     assert host["socket_timeout"] > 5  # channels-redis blocks for 5 s in BZPOPMIN
     assert host["max_connections"] >= 500
+
+
+def test_a_postgres_database_url_uses_djangos_connection_pool():
+    code = (
+        "import django; django.setup(); from django.conf import settings; db = settings.DATABASES['default'];"
+        "print(db['ENGINE'], db['CONN_MAX_AGE'], sorted(db['OPTIONS']['pool']))"
+    )
+    result = run_django({"DEBUG": "true", "DATABASE_URL": "postgres://trader@db.internal:5432/vault"}, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "0", "['max_size',", "'min_size',", "'timeout']"]
+
+
+@pytest.mark.django_db
+def test_the_configured_database_is_the_one_in_use():
+    from django.db import connection
+
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        assert connection.vendor == "postgresql"
+        assert connection.pool is not None, "requests borrow pooled connections"
+    else:
+        assert connection.vendor == "sqlite"

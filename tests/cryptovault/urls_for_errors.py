@@ -1,9 +1,18 @@
 """The project's URLs plus views that fail on purpose, to see how failures look to users."""
 
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.urls import path
 from rest_framework.views import APIView
 
 from cryptovault.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
+
+
+def forbidden_page(request):
+    raise PermissionDenied
+
+
+def suspicious_page(request):
+    raise SuspiciousOperation("tampered input")
 
 
 def crashing_page(request):
@@ -18,5 +27,7 @@ class CrashingApiView(APIView):
 urlpatterns = [
     *urlpatterns,
     path("crash/", crashing_page),
+    path("forbidden/", forbidden_page),
+    path("suspicious/", suspicious_page),
     path("api/v1/crash/", CrashingApiView.as_view()),
 ]

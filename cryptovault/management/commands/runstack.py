@@ -39,8 +39,20 @@ class Command(BaseCommand):
 
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
         python = sys.executable
-        web = [python, "-m", "uvicorn", "cryptovault.asgi:application", "--host", host, "--port", str(port),
-               "--ws", "websockets-sansio", "--lifespan", "off"]
+        web = [
+            python,
+            "-m",
+            "uvicorn",
+            "cryptovault.asgi:application",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--ws",
+            "websockets-sansio",
+            "--lifespan",
+            "off",
+        ]
         if reload:
             web += ["--reload", "--reload-dir", str(settings.BASE_DIR)]
         worker = [python, "-m", "celery", "-A", "cryptovault", "worker", "--loglevel", "INFO", "--concurrency", "2"]
@@ -48,7 +60,9 @@ class Command(BaseCommand):
 
         redis_note = "embedded Redis" if settings.EMBEDDED_REDIS else "Redis"
         self.stdout.write(
-            self.style.SUCCESS(f"CryptoVault on http://{host}:{port}/ ({redis_note} at {settings.REDIS_URL}). Ctrl-C stops it all.")
+            self.style.SUCCESS(
+                f"CryptoVault on http://{host}:{port}/ ({redis_note} at {settings.REDIS_URL}). Ctrl-C stops it all."
+            )
         )
         manager = Manager(printer=Printer(sys.stdout))
         for name, command in (("web", web), ("worker", worker), ("beat", beat)):
