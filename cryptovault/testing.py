@@ -77,32 +77,26 @@ class CeleryTestWorker:
         from cryptovault.celery import app
 
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "cryptovault",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            self.queue,
-            "--hostname",
-            f"{self.queue}@%h",
-            "--loglevel",
-            "WARNING",
-            "--without-mingle",
-            "--without-gossip",
-        ]
+        arguments = (
+            f"celery -A cryptovault worker --pool solo --queues {self.queue} --hostname {self.queue}@%h"
+            " --loglevel WARNING --without-mingle --without-gossip"
+        )
+        command = [sys.executable, "-m", *arguments.split()]
         self._process = subprocess.Popen(command, cwd=Path(settings.BASE_DIR), env=env)
+        try:
+            self._wait_until_it_answers(app, timeout)
+        except BaseException:
+            self.stop()  # never leave an orphan worker behind a failed start
+            raise
+        return self
+
+    def _wait_until_it_answers(self, app, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"celery worker exited with {self._process.returncode}")
-            replies = app.control.ping(destination=[f"{self.queue}@{socket.gethostname()}"], timeout=0.5)
-            if replies:
-                return self
+            if app.control.ping(destination=[f"{self.queue}@{socket.gethostname()}"], timeout=0.5):
+                return
         raise RuntimeError("celery worker did not answer a ping in time")
 
     def stop(self) -> None:

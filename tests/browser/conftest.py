@@ -13,10 +13,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM calls made
-# by the test itself (fixtures creating users) are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 CHROMIUM_FLAGS = [
     "--headless=new",
@@ -43,14 +39,25 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per journey module.
+
+    Playwright's sync API keeps an event loop running in the test thread while it is
+    open, so it is closed after each module; tests elsewhere need that thread loop-free.
+    Django's ORM calls made meanwhile by the journeys' own fixtures are synchronous and
+    safe, which DJANGO_ALLOW_ASYNC_UNSAFE tells Django for exactly that span.
+    """
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

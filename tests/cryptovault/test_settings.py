@@ -20,7 +20,8 @@ SAFE = {
 
 
 def run_django(env_overrides: dict[str, str | None], code: str = "import django; django.setup(); print('started')"):
-    env = {key: value for key, value in os.environ.items() if key not in SAFE and key != "PYTEST_CURRENT_TEST"}
+    inherited = set(SAFE) | {"PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {key: value for key, value in os.environ.items() if key not in inherited}
     env["DJANGO_SETTINGS_MODULE"] = "cryptovault.settings"
     # REDIS_URL: the session's Redis, so no subprocess starts another embedded one.
     wanted = {**SAFE, "REDIS_URL": settings.REDIS_URL, **env_overrides}
