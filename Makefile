@@ -8,7 +8,9 @@ help:
 	@echo "make run    - install, migrate, seed the demo and start web + worker + beat on http://127.0.0.1:8000"
 	@echo "make test   - install (incl. test tools and Chromium) and run the whole test suite"
 	@echo "make lint   - ruff check and format check"
+	@echo "make format - ruff format and the fixes ruff can make"
 	@echo "make bench  - benchmarks under bench/ (see BENCHMARKS.md)"
+	@echo "make clean  - remove .venv, node_modules and var/ (the local database too)"
 
 setup:
 	@bash scripts/setup.sh
@@ -34,4 +36,4 @@ bench: setup-dev
 	$(PY) -m pytest bench $(ARGS)
 
 clean:
-	rm -rf .venv node_modules staticfiles var .pytest_cache .ruff_cache
+	rm -rf .venv node_modules var .pytest_cache .ruff_cache test-artifacts

@@ -7,12 +7,14 @@ request may touch and answers 503 naming what is down, so traffic is routed else
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -21,6 +23,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from cryptovault.celery import app as celery_app
+from cryptovault.tasks import worker_heartbeat_status
+
+CHANNEL_LAYER_TIMEOUT_S = 5
 
 
 def check_database() -> None:
@@ -37,14 +42,25 @@ def check_cache() -> None:
 
 
 def check_channel_layer() -> None:
-    layer = get_channel_layer()
+    """Send and receive one message through a layer of its own.
+
+    The process-wide layer must not be used here: concurrent probes from several threads
+    would each drive it from their own event loop, and channels-redis refuses two loops
+    receiving at once, so a healthy Redis would be reported down under load.
+    """
 
     async def round_trip() -> None:
-        channel = await layer.new_channel()
-        await layer.send(channel, {"type": "health.ping"})
-        message = await layer.receive(channel)
-        if message.get("type") != "health.ping":
-            raise RuntimeError("channel layer returned another message")
+        layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        try:
+            channel = await layer.new_channel()
+            await layer.send(channel, {"type": "health.ping"})
+            message = await asyncio.wait_for(layer.receive(channel), timeout=CHANNEL_LAYER_TIMEOUT_S)
+            if message.get("type") != "health.ping":
+                raise RuntimeError("channel layer returned another message")
+        finally:
+            close = getattr(layer, "close_pools", None)
+            if close is not None:
+                await close()
 
     async_to_sync(round_trip)()
 
@@ -82,5 +98,7 @@ def readiness(request):
             results[name] = {"status": "ok"}
         results[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     down = [name for name, result in results.items() if result["status"] != "ok"]
-    body = {"status": "down" if down else "ok", "down": down, "checks": results}
+    # The worker is reported, not checked: a web process is ready to serve pages even
+    # while the workers restart, so their absence must not take it out of rotation.
+    body = {"status": "down" if down else "ok", "down": down, "checks": results, "worker": worker_heartbeat_status()}
     return JsonResponse(body, status=503 if down else 200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from datetime import datetime
 
 from celery import shared_task
 from django.core.cache import cache
@@ -17,3 +18,15 @@ def worker_heartbeat() -> dict:
     beat = {"at": timezone.now().isoformat(), "worker": socket.gethostname()}
     cache.set(WORKER_HEARTBEAT_KEY, beat, timeout=None)
     return beat
+
+
+def worker_heartbeat_status() -> dict:
+    """When a worker last ran the heartbeat, for /health/ready; never raises."""
+    try:
+        beat = cache.get(WORKER_HEARTBEAT_KEY)
+    except Exception:
+        return {"last_heartbeat": None, "age_s": None}
+    if not beat:
+        return {"last_heartbeat": None, "age_s": None}
+    age = (timezone.now() - datetime.fromisoformat(beat["at"])).total_seconds()
+    return {"last_heartbeat": beat["at"], "age_s": round(age, 1)}

@@ -6,11 +6,18 @@ from cryptovault.beat import BEAT_SCHEDULE, INSTALLED_FROM_CODE, Every, beat_sch
 from cryptovault.tasks import WORKER_HEARTBEAT_KEY, worker_heartbeat
 
 
-def test_a_task_round_trips_through_a_real_worker_on_the_redis_broker(celery_worker):
+@pytest.mark.django_db
+def test_a_task_round_trips_through_a_real_worker_on_the_redis_broker(celery_worker, client):
+    assert client.get("/health/ready").json()["worker"] == {"last_heartbeat": None, "age_s": None}
+
     result = worker_heartbeat.apply_async(queue=celery_worker.queue)
     beat = result.get(timeout=30)
     assert result.successful()
     assert cache.get(WORKER_HEARTBEAT_KEY) == beat, "the worker wrote to the shared cache"
+
+    worker = client.get("/health/ready").json()["worker"]
+    assert worker["last_heartbeat"] == beat["at"], "operators see when a worker last consumed the queue"
+    assert 0 <= worker["age_s"] < 30
 
 
 @pytest.mark.django_db

@@ -1,5 +1,8 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
-from django.test import override_settings
+from django.db import connection, connections
+from django.test import Client, override_settings
 
 CLOSED_PORT_URL = "redis://127.0.0.1:1"  # nothing listens on port 1
 
@@ -19,6 +22,24 @@ def test_readiness_reports_every_dependency_up(client):
     assert body["status"] == "ok"
     assert set(body["checks"]) == {"database", "cache", "channel_layer", "broker"}
     assert all(check["status"] == "ok" for check in body["checks"].values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readiness_stays_ready_under_concurrent_probes():
+    # Load balancers probe every web process from several threads at once; a healthy
+    # stack must not flap to 503 (the channel layer check once did, under exactly this).
+    def probe(_):
+        try:
+            response = Client().get("/health/ready")
+            return response.status_code, response.json()["down"]
+        finally:
+            connections.close_all()  # the test client keeps a thread's connection open
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(probe, range(32)))
+    if hasattr(connection, "close_pool"):  # PostgreSQL: the burst grew the pool; let the test DB go
+        connection.close_pool()
+    assert answers == [(200, [])] * 32
 
 
 @pytest.mark.django_db

@@ -23,6 +23,7 @@ def run_django(env_overrides: dict[str, str | None], code: str = "import django;
     inherited = set(SAFE) | {"PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {key: value for key, value in os.environ.items() if key not in inherited}
     env["DJANGO_SETTINGS_MODULE"] = "cryptovault.settings"
+    env["ENV_FILE"] = ""  # a .env in the checkout must not leak into these cases
     # REDIS_URL: the session's Redis, so no subprocess starts another embedded one.
     wanted = {**SAFE, "REDIS_URL": settings.REDIS_URL, **env_overrides}
     env.update({key: value for key, value in wanted.items() if value is not None})
@@ -90,6 +91,7 @@ def test_no_environment_at_all_means_sqlite_and_an_embedded_redis(tmp_path):
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "cryptovault.settings",
+        "ENV_FILE": "",
     }
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
