@@ -95,4 +95,5 @@ CMD ["gunicorn", "cryptovault.wsgi:application", \
      "--worker-tmp-dir", "/dev/shm", \
      "--timeout", "30", "--graceful-timeout", "30", \
      "--max-requests", "1000", "--max-requests-jitter", "100", \
-     "--access-logfile", "-", "--error-logfile", "-"]
+     "--error-logfile", "-"]
+# No gunicorn access log: the app writes one masked line per request, with its request id.

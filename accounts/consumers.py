@@ -4,8 +4,6 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cryptovault.events import user_group
 
-UNAUTHENTICATED_CLOSE_CODE = 4401
-
 
 class UserEventsConsumer(AsyncJsonWebsocketConsumer):
     """Joins the signed-in user's own group and forwards its events; never writes."""
@@ -13,7 +11,7 @@ class UserEventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
+            await self.close()  # before accept(): the handshake is refused with HTTP 403
             return
         self.group_name = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)

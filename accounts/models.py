@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -13,7 +14,7 @@ class UserManager(BaseUserManager["User"]):
     def _create_user(self, email: str, password: str | None, **extra_fields) -> User:
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=email, **extra_fields)
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save(using=self._db)
@@ -30,8 +31,9 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, email: str) -> User:
-        # Emails are stored lower-cased, so sign-in is case-insensitive.
-        return self.get(email__iexact=email)
+        # Emails are stored lower-cased (a database constraint), so sign-in ignores case and
+        # still uses the unique index.
+        return self.get(email=email.strip().lower())
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -51,9 +53,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            # Stored lower-cased, so `unique` above also means unique ignoring case, and an
+            # address typed in another case can never become a second account.
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="user_email_lower_case"),
+        ]
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.strip().lower()
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return self.name or self.email

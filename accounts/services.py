@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from accounts.models import User
@@ -11,7 +11,7 @@ from accounts.models import User
 @transaction.atomic
 def demo_user_ensure(*, email: str, password: str, name: str, is_staff: bool = False) -> tuple[User, bool]:
     """Create a demo account once; on later runs leave it (and its password) as the user left it."""
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.filter(email=email.strip().lower()).first()
     if user is not None:
         return user, False
     if is_staff:
@@ -24,7 +24,4 @@ def demo_user_ensure(*, email: str, password: str, name: str, is_staff: bool = F
 
 def _mark_email_verified(user: User) -> None:
     """Demo accounts skip the verification email: their addresses do not exist."""
-    if "allauth.account" in settings.INSTALLED_APPS:
-        from allauth.account.models import EmailAddress
-
-        EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})

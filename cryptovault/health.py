@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from cryptovault.celery import app as celery_app
 from cryptovault.tasks import worker_heartbeat_status
@@ -79,13 +79,13 @@ CHECKS: dict[str, Callable[[], None]] = {
 
 
 @never_cache
-@require_GET
+@require_safe
 def liveness(request):
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
+@require_safe
 def readiness(request):
     results: dict[str, dict] = {}
     for name, check in CHECKS.items():

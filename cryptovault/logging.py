@@ -31,6 +31,8 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         rf"\g<key>\g<quote>{MASK}",
     ),
+    # One-time keys carried in URL paths: allauth's password-reset and email-confirmation links.
+    (re.compile(r"(?i)(/(?:key|confirm-email|verify-email|token)/)[^/\s?#\"']+"), rf"\1{MASK}"),
     # JWTs and Fernet ciphertexts are recognisable by their prefix.
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), MASK),
     (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{20,}"), MASK),
@@ -57,12 +59,20 @@ class RequestContextFilter(logging.Filter):
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         if not hasattr(record, "user_id"):
-            record.user_id = user_id_var.get()
+            record.user_id = str(user_id_var.get())  # may be rendered lazily (RequestUserId)
         return True
 
 
+# Attributes every LogRecord has; anything else on a record came in through `extra=`.
+_STANDARD_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
 class SecretMaskingFilter(logging.Filter):
-    """Rewrite the message and any traceback with secret-looking values masked."""
+    """Rewrite the message, `extra` values and any traceback with secret-looking values masked.
+
+    Formatters may render the traceback again from `exc_info`, so they mask too (see
+    MaskingFormatterMixin); this filter covers the text a formatter takes as it is.
+    """
 
     _traceback_formatter = logging.Formatter()
 
@@ -73,10 +83,31 @@ class SecretMaskingFilter(logging.Filter):
             message = str(record.msg)
         record.msg = mask_secrets(message)
         record.args = None
-        if record.exc_info and not record.exc_text:
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        elif record.exc_info:
             record.exc_text = mask_secrets(self._traceback_formatter.formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = mask_secrets(record.stack_info)
+        for name, value in vars(record).items():
+            if name not in _STANDARD_RECORD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, name, mask_secrets(value))
         return True
 
 
-class JsonFormatter(_JsonFormatter):
+class MaskingFormatterMixin:
+    """Mask tracebacks and stacks that a formatter renders itself from `exc_info`."""
+
+    def formatException(self, ei) -> str:
+        return mask_secrets(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return mask_secrets(super().formatStack(stack_info))
+
+
+class TextFormatter(MaskingFormatterMixin, logging.Formatter):
+    """Readable lines for development."""
+
+
+class JsonFormatter(MaskingFormatterMixin, _JsonFormatter):
     """One JSON object per line, for log shippers in production."""

@@ -6,6 +6,7 @@ import logging
 import time
 
 from django.conf import settings
+from django.utils.functional import LazyObject
 
 from cryptovault.request_context import accept_or_generate_request_id, request_id_var, user_id_var
 
@@ -25,13 +26,32 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request_id = accept_or_generate_request_id(request.headers.get(settings.REQUEST_ID_HEADER))
         request.id = request_id
-        token = request_id_var.set(request_id)
+        request_token = request_id_var.set(request_id)
+        user_token = user_id_var.set(RequestUserId(request))
         try:
             response = self.get_response(request)
         finally:
-            request_id_var.reset(token)
+            request_id_var.reset(request_token)
+            user_id_var.reset(user_token)
         response[settings.REQUEST_ID_HEADER] = request_id
         return response
+
+
+class RequestUserId:
+    """The id of the request's user, as soon as something has authenticated it, else "-".
+
+    Rendered when a line is logged, never forcing authentication itself: logging must not
+    add a session query to requests that need none (the liveness probe).
+    """
+
+    def __init__(self, request) -> None:
+        self.request = request
+
+    def __str__(self) -> str:
+        user = vars(self.request).get("user")  # DRF assigns the user it authenticated here
+        if isinstance(user, LazyObject):  # Django's lazy user: only if already evaluated
+            user = getattr(self.request, "_cached_user", None)
+        return str(user.pk) if user is not None and user.is_authenticated else "-"
 
 
 class AccessLogMiddleware:
@@ -43,9 +63,7 @@ class AccessLogMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        user_id = str(user.pk) if user is not None and user.is_authenticated else "-"
-        user_id_var.set(user_id)
+        user_id = str(user_id_var.get())
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         access_logger.info(
             "%s %s %s %sms",

@@ -11,7 +11,8 @@ import uuid
 from contextvars import ContextVar
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
-user_id_var: ContextVar[str] = ContextVar("user_id", default="-")
+# A str, or an object rendering the user id when a line is logged (middleware.RequestUserId).
+user_id_var: ContextVar[object] = ContextVar("user_id", default="-")
 
 # Accept a client's id only if it is short and plain, so it cannot forge log lines.
 _WELL_FORMED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")

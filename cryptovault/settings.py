@@ -136,6 +136,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # A file, not memory, so that the test suite's Celery worker process sees the test data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -226,8 +228,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 
 # --- Email -------------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))  # EMAIL_BACKEND, EMAIL_HOST, ...
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CryptoVault <no-reply@cryptovault.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -280,6 +281,10 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+# Proxies in front of the app. Their X-Forwarded-For (client IP for throttling) and
+# X-Forwarded-Proto (HTTPS) are trusted only when there are some: a client talking to the
+# app directly could otherwise claim any address or scheme.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^health"]
@@ -288,7 +293,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    if env.bool("BEHIND_TLS_PROXY", default=True):
+    if env.bool("BEHIND_TLS_PROXY", default=TRUSTED_PROXY_COUNT > 0):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- API ---------------------------------------------------------------------------------------
@@ -304,9 +309,9 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
     },
-    # Client IPs for throttling come from REMOTE_ADDR unless this many trusted proxies sit in
-    # front (then from X-Forwarded-For, counted from the right), so the header cannot be spoofed.
-    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
+    # Client IPs for throttling come from REMOTE_ADDR unless trusted proxies sit in front
+    # (then from X-Forwarded-For, counted from the right), so the header cannot be spoofed.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PAGINATION_CLASS": "cryptovault.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -348,6 +353,7 @@ LOGGING = {
     },
     "formatters": {
         "text": {
+            "class": "cryptovault.logging.TextFormatter",
             "format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s",
         },
         "json": {
@@ -373,4 +379,3 @@ LOGGING = {
 }
 
 REQUEST_ID_HEADER = "X-Request-ID"
-DEMO_TRADER_EMAIL = "demo@cryptovault.local"

@@ -15,9 +15,11 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import uvicorn
 from django.conf import settings
+from django.db import connection
 
 
 class AsgiTestServer:
@@ -66,21 +68,40 @@ class AsgiTestServer:
         self._socket.close()
 
 
+def test_database_url() -> str:
+    """A DATABASE_URL for the database the test session runs on, for its child processes."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
+
+
 class CeleryTestWorker:
     """A real `celery worker` process on a private queue of the test session's broker."""
 
-    def __init__(self) -> None:
+    def __init__(self, include: tuple[str, ...] = ()) -> None:
         self.queue = f"test-{uuid.uuid4().hex[:8]}"
+        self.include = include
         self._process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> CeleryTestWorker:
         from cryptovault.celery import app
 
-        env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "REDIS_URL": settings.REDIS_URL,
+            "DATABASE_URL": test_database_url(),
+            "ENV_FILE": "",  # like the test process itself, never a developer's .env
+            "TESTING": "true",
+            "PYTHONUNBUFFERED": "1",
+        }
         arguments = (
             f"celery -A cryptovault worker --pool solo --queues {self.queue} --hostname {self.queue}@%h"
             " --loglevel WARNING --without-mingle --without-gossip"
         )
+        if self.include:
+            arguments += f" --include {','.join(self.include)}"
         command = [sys.executable, "-m", *arguments.split()]
         self._process = subprocess.Popen(command, cwd=Path(settings.BASE_DIR), env=env)
         try:

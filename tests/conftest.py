@@ -66,7 +66,8 @@ def asgi_server(transactional_db):
 
 
 @pytest.fixture(scope="session")
-def celery_worker():
-    worker = CeleryTestWorker().start()
+def celery_worker(django_db_setup):
+    """A worker on the test database: tests whose tasks read rows need `transactional_db`."""
+    worker = CeleryTestWorker(include=("tests.celery_tasks",)).start()
     yield worker
     worker.stop()

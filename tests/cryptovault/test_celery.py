@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from cryptovault.beat import BEAT_SCHEDULE, INSTALLED_FROM_CODE, Every, beat_schedule_install
+from cryptovault.celery import app as celery_app
 from cryptovault.tasks import WORKER_HEARTBEAT_KEY, worker_heartbeat
 
 
@@ -18,6 +19,12 @@ def test_a_task_round_trips_through_a_real_worker_on_the_redis_broker(celery_wor
     worker = client.get("/health/ready").json()["worker"]
     assert worker["last_heartbeat"] == beat["at"], "operators see when a worker last consumed the queue"
     assert 0 <= worker["age_s"] < 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_reads_the_test_database_not_a_developers(celery_worker, owner, outsider):
+    result = celery_app.send_task("tests.user_emails", queue=celery_worker.queue)
+    assert result.get(timeout=30) == ["outsider@example.com", "owner@example.com"]
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ def test_liveness_answers_without_touching_the_database(client):
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+    assert client.head("/health").status_code == 200, "load balancers that probe with HEAD"
 
 
 @pytest.mark.django_db

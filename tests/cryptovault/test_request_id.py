@@ -1,12 +1,13 @@
+import copy
 import io
 import json
 import logging
+import logging.config
 import re
 
 import pytest
 from django.conf import settings
-
-from cryptovault.logging import JsonFormatter, RequestContextFilter, SecretMaskingFilter
+from django.test import Client
 
 
 def test_every_response_carries_a_generated_request_id(client):
@@ -28,26 +29,40 @@ def test_a_malformed_client_request_id_is_replaced(client, bad):
 
 @pytest.fixture
 def json_log():
-    """Capture the access log exactly as production writes it: filtered, masked, JSON."""
+    """The project's own LOGGING, switched to JSON as in production, written to a buffer."""
     stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RequestContextFilter())
-    handler.addFilter(SecretMaskingFilter())
-    handler.setFormatter(
-        JsonFormatter(**{k: v for k, v in settings.LOGGING["formatters"]["json"].items() if k != "()"})
-    )
-    logger = logging.getLogger("cryptovault")
-    logger.addHandler(handler)
-    yield stream
-    logger.removeHandler(handler)
+    config = copy.deepcopy(settings.LOGGING)
+    config["handlers"]["console"].update(formatter="json", stream=stream)
+    logging.config.dictConfig(config)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logging.config.dictConfig(settings.LOGGING)
 
 
 def test_the_access_log_line_carries_request_id_user_and_timing(owner_client, owner, json_log):
     response = owner_client.get("/", headers={"X-Request-ID": "trace-0123456789"})
-    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
-    access = next(line for line in lines if line["logger"] == "cryptovault.access")
+    access = next(line for line in json_log() if line["logger"] == "cryptovault.access")
     assert response.status_code == 200
     assert access["request_id"] == "trace-0123456789"
     assert access["user_id"] == str(owner.pk)
     assert access["method"] == "GET" and access["path"] == "/" and access["status"] == 200
     assert access["level"] == "INFO" and "time" in access and access["duration_ms"] >= 0
+
+
+def test_a_line_never_carries_the_previous_requests_user(owner_client, owner, json_log):
+    owner_client.get("/")
+    # Next, in the same thread: an anonymous request whose view logs (a CSRF refusal).
+    assert Client(enforce_csrf_checks=True).post("/accounts/login/", {"login": "x"}).status_code == 403
+    refusal = next(line for line in json_log() if line["logger"] == "django.security.csrf")
+    assert refusal["user_id"] == "-"
+
+
+def test_production_tracebacks_and_reset_links_are_masked_in_the_log(json_log):
+    try:
+        raise ValueError("exchange said: bad api_key=AKIAEXAMPLE123")
+    except ValueError:
+        logging.getLogger("cryptovault.test").exception(
+            "failed", extra={"path": "/accounts/password/reset/key/1-abc-3f9a1c2b7d8e/"}
+        )
+    line = next(line for line in json_log() if line["logger"] == "cryptovault.test")
+    assert "AKIAEXAMPLE123" not in json.dumps(line) and "ValueError" in line["exc_info"]
+    assert line["path"] == "/accounts/password/reset/key/********/"

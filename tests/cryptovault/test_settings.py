@@ -132,3 +132,33 @@ def test_the_configured_database_is_the_one_in_use():
         assert connection.pool is not None, "requests borrow pooled connections"
     else:
         assert connection.vendor == "sqlite"
+
+
+def test_production_sends_hsts_and_marks_every_cookie_secure(tmp_path):
+    code = """
+import django; django.setup()
+from django.core.management import call_command
+from django.test import Client
+from accounts.models import User
+call_command("migrate", verbosity=0)
+User.objects.create_user(email="t@example.com", password="a-Long-pass-2026")
+browser = Client(HTTP_HOST="vault.example.com")
+print("plain-http", browser.get("/accounts/login/").status_code)
+print("spoofed-https", browser.get("/accounts/login/", headers={"X-Forwarded-Proto": "https"}).status_code)
+page = browser.get("/accounts/login/", secure=True)
+print("hsts", page.headers["Strict-Transport-Security"])
+print("csrf", bool(page.cookies["csrftoken"]["secure"]))
+signed_in = browser.post("/accounts/login/", {"login": "t@example.com", "password": "a-Long-pass-2026"}, secure=True)
+session = signed_in.cookies["sessionid"]
+print("session", signed_in.status_code, bool(session["secure"]), bool(session["httponly"]), session["samesite"])
+"""
+    # TESTING: static files from their sources, so no collectstatic is needed for the login page.
+    result = run_django({"DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "TESTING": "true"}, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "plain-http 301",
+        "spoofed-https 301",  # no trusted proxy in front: a client cannot claim HTTPS
+        "hsts max-age=31536000; includeSubDomains; preload",
+        "csrf True",
+        "session 302 True True Lax",
+    ]
