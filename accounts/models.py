@@ -14,7 +14,7 @@ class UserManager(BaseUserManager["User"]):
     def _create_user(self, email: str, password: str | None, **extra_fields) -> User:
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=email, **extra_fields)
+        user = self.model(email=self.normalize_email(email), **extra_fields)
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save(using=self._db)
@@ -30,10 +30,15 @@ class UserManager(BaseUserManager["User"]):
         extra_fields["is_superuser"] = True
         return self._create_user(email, password, **extra_fields)
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """Emails are stored lower-cased: one address, one account, whatever case is typed."""
+        return (email or "").strip().lower()
+
     def get_by_natural_key(self, email: str) -> User:
         # Emails are stored lower-cased (a database constraint), so sign-in ignores case and
         # still uses the unique index.
-        return self.get(email=email.strip().lower())
+        return self.get(email=self.normalize_email(email))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -64,10 +69,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
-        self.email = self.email.strip().lower()
+        self.email = UserManager.normalize_email(self.email)
 
     def save(self, *args, **kwargs) -> None:
-        self.email = self.email.strip().lower()
+        self.email = UserManager.normalize_email(self.email)
         super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:

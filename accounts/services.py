@@ -11,7 +11,7 @@ from accounts.models import User
 @transaction.atomic
 def demo_user_ensure(*, email: str, password: str, name: str, is_staff: bool = False) -> tuple[User, bool]:
     """Create a demo account once; on later runs leave it (and its password) as the user left it."""
-    user = User.objects.filter(email=email.strip().lower()).first()
+    user = User.objects.filter(email=User.objects.normalize_email(email)).first()
     if user is not None:
         return user, False
     if is_staff:

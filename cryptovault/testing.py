@@ -68,7 +68,7 @@ class AsgiTestServer:
         self._socket.close()
 
 
-def test_database_url() -> str:
+def child_process_database_url() -> str:
     """A DATABASE_URL for the database the test session runs on, for its child processes."""
     db = connection.settings_dict
     if db["ENGINE"] == "django.db.backends.sqlite3":
@@ -91,7 +91,7 @@ class CeleryTestWorker:
         env = {
             **os.environ,
             "REDIS_URL": settings.REDIS_URL,
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": child_process_database_url(),
             "ENV_FILE": "",  # like the test process itself, never a developer's .env
             "TESTING": "true",
             "PYTHONUNBUFFERED": "1",

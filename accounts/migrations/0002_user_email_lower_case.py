@@ -5,8 +5,7 @@ from django.db.models.functions import Lower
 def lower_case_emails(apps, schema_editor):
     """Accounts made before the constraint (e.g. in the admin) may hold upper-case letters."""
     User = apps.get_model("accounts", "User")
-    for user in User.objects.exclude(email=Lower("email")).only("pk", "email"):
-        User.objects.filter(pk=user.pk).update(email=user.email.lower())
+    User.objects.exclude(email=Lower("email")).update(email=Lower("email"))
 
 
 class Migration(migrations.Migration):
