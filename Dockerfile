@@ -74,6 +74,7 @@ RUN DEBUG=false \
     FIELD_ENCRYPTION_KEYS=3L-iuG4Ss6j7eXoUj_bm9EnsjH--qtPizJ8rKEArcbM= \
     ALLOWED_HOSTS=build.invalid \
     REDIS_URL=redis://localhost:6379/0 \
+    EMAIL_URL=smtp://build.invalid:25 \
     python manage.py collectstatic --noinput \
  && python -m compileall -q /app \
  && mkdir -p /app/var/media \

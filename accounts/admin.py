@@ -1,23 +1,317 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.utils.translation import gettext_lazy as _
+"""The admin over accounts: who is verified, who has 2FA, who is locked out, and the keys.
 
-from accounts.models import User
+No page shows a secret: not the password hash (Django masks it), not a TOTP seed, not a
+recovery, SMS or API key digest, not a refresh token or a session key. Support (view-only
+staff, see accounts.services.roles) reads these pages; only admins act on them.
+"""
+
+from __future__ import annotations
+
+from allauth.usersessions.admin import UserSessionAdmin as AllauthUserSessionAdmin
+from allauth.usersessions.models import UserSession
+from axes.utils import reset as axes_reset
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin, OutstandingTokenAdmin
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts.models import ApiKey, RecoveryCodeDevice, SMSDevice, TOTPDevice, User
+from accounts.selectors import lockout_attempts, users_with_account_state
+from accounts.services.api_keys import api_key_revoke
+from accounts.services.second_factor import two_factor_summary
+from security.audit import audit_record
+
+
+def _attempts_link(email: str, label: str) -> str:
+    url = reverse("admin:axes_accessattempt_changelist") + "?" + urlencode({"q": email})
+    return format_html('<a href="{}">{}</a>', url, label)
+
+
+class _AnnotatedYesNoFilter(admin.SimpleListFilter):
+    """Filter on one of the annotations users_with_account_state() adds."""
+
+    annotation = ""
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Yes")), ("no", _("No")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(**{self.annotation: self.value() == "yes"})
+        return queryset
+
+
+class EmailVerifiedFilter(_AnnotatedYesNoFilter):
+    title = _("email verified")
+    parameter_name = "verified"
+    annotation = "has_verified_email"
+
+
+class TwoFactorFilter(_AnnotatedYesNoFilter):
+    title = _("two-factor on")
+    parameter_name = "two_factor"
+    annotation = "has_two_factor"
+
+
+class LockedOutFilter(_AnnotatedYesNoFilter):
+    title = _("locked out")
+    parameter_name = "locked"
+    annotation = "is_locked_out"
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Users by email. The password hash is never shown, only the reset form link."""
+    """Users by email with their verification, 2FA and lockout state; the password is set through
+    Django's reset form, never shown."""
 
     ordering = ["email"]
-    list_display = ["email", "name", "is_active", "is_staff", "date_joined", "last_login"]
-    list_filter = ["is_active", "is_staff", "is_superuser", "date_joined"]
+    list_display = [
+        "email",
+        "name",
+        "email_verified",
+        "two_factor",
+        "locked_out",
+        "roles",
+        "is_active",
+        "is_staff",
+        "date_joined",
+        "last_login",
+    ]
+    list_filter = [EmailVerifiedFilter, TwoFactorFilter, LockedOutFilter, "is_staff", "is_active", "groups"]
     search_fields = ["email", "name"]
-    readonly_fields = ["date_joined", "last_login"]
+    readonly_fields = [
+        "timezone",
+        "phone",
+        "phone_verified_at",
+        "email_verified_state",
+        "two_factor_state",
+        "lockout_state",
+        "anonymised_at",
+        "date_joined",
+        "last_login",
+    ]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Profile"), {"fields": ("name",)}),
+        (_("Profile"), {"fields": ("name", "timezone", "phone", "phone_verified_at")}),
+        (_("Security"), {"fields": ("email_verified_state", "two_factor_state", "lockout_state")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined", "anonymised_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),)
+    actions = ["clear_lockout"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return users_with_account_state(super().get_queryset(request))
+
+    # --- changelist columns -----------------------------------------------------------------
+    @admin.display(boolean=True, description=_("email verified"), ordering="has_verified_email")
+    def email_verified(self, user: User) -> bool:
+        return user.has_verified_email
+
+    @admin.display(boolean=True, description=_("2FA"), ordering="has_two_factor")
+    def two_factor(self, user: User) -> bool:
+        return user.has_two_factor
+
+    @admin.display(boolean=True, description=_("locked out"), ordering="is_locked_out")
+    def locked_out(self, user: User) -> bool:
+        return user.is_locked_out
+
+    @admin.display(description=_("roles"))
+    def roles(self, user: User) -> str:
+        return ", ".join(sorted(group.name for group in user.groups.all())) or "trader"
+
+    # --- change page ---------------------------------------------------------------------------
+    @admin.display(description=_("email verified"))
+    def email_verified_state(self, user: User) -> str:
+        return _("Yes") if user.has_verified_email else _("No: sign-in works, trading and exchanges wait")
+
+    @admin.display(description=_("two-factor authentication"))
+    def two_factor_state(self, user: User) -> str:
+        summary = two_factor_summary(user)
+        if not summary["enabled"]:
+            return _("Off")
+        parts = [_("authenticator app")] if summary["totp"] else []
+        if summary["sms"]:
+            parts.append(_("phone %(number)s") % {"number": summary["sms"]})
+        return _("On: %(factors)s; %(count)s recovery codes left") % {
+            "factors": ", ".join(str(part) for part in parts),
+            "count": summary["recovery_codes_remaining"],
+        }
+
+    @admin.display(description=_("login lockout"))
+    def lockout_state(self, user: User) -> str:
+        locks = list(lockout_attempts().filter(username=user.email).order_by("-attempt_time"))
+        if not locks:
+            return _attempts_link(user.email, _("Not locked out (see sign-in attempts)"))
+        addresses = format_html_join(", ", "{}", ((lock.ip_address,) for lock in locks))
+        return format_html(
+            "{} {} — {}. {}",
+            _("Locked out from"),
+            addresses,
+            _("use the “Clear login lockout” action on the user list"),
+            _attempts_link(user.email, _("See sign-in attempts")),
+        )
+
+    # --- actions --------------------------------------------------------------------------------
+    @admin.action(description=_("Clear login lockout"), permissions=["change"])
+    def clear_lockout(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Lets the selected users sign in again from the locked addresses (audited)."""
+        cleared_users = 0
+        for user in queryset:
+            cleared = axes_reset(username=user.email)
+            if cleared:
+                cleared_users += 1
+                audit_record("auth.lockout_cleared", request=request, account=user.email, attempts_cleared=cleared)
+        self.message_user(
+            request,
+            _("Cleared the login lockout of %(count)s user(s).") % {"count": cleared_users},
+            messages.SUCCESS if cleared_users else messages.INFO,
+        )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys by owner and prefix; the digest stays out. Revoking is the one action (audited)."""
+
+    list_display = ["name", "user", "prefix", "scopes", "last_used_at", "last_used_ip", "expires_at", "revoked_at"]
+    list_select_related = ["user"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["name", "prefix", "user__email"]
+    fields = [
+        "user",
+        "name",
+        "prefix",
+        "scopes",
+        "allowed_ips",
+        "expires_at",
+        "created_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+    ]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are created by their owner, after a step-up
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # revoked keys stay, as evidence of what they did
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.change_apikey")
+
+    @admin.action(description=_("Revoke selected API keys"), permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            api_key_revoke(request=request, user=key.user, key_id=key.pk)
+            revoked += 1
+        self.message_user(request, _("Revoked %(count)s API key(s).") % {"count": revoked}, messages.SUCCESS)
+
+
+class _ReadOnlyDeviceAdmin(admin.ModelAdmin):
+    """Second factors are shown, never their seeds or digests, and change only through the user's
+    own security page (which audits and signs other sessions out)."""
+
+    list_select_related = ["user"]
+    search_fields = ["user__email", "name"]
+    list_filter = ["confirmed"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(_ReadOnlyDeviceAdmin):
+    list_display = ["user", "name", "confirmed"]
+    fields = ["user", "name", "confirmed"]
+
+
+@admin.register(SMSDevice)
+class SMSDeviceAdmin(_ReadOnlyDeviceAdmin):
+    list_display = ["user", "name", "masked_number", "confirmed"]
+    fields = ["user", "name", "masked_number", "confirmed"]
+
+    @admin.display(description=_("phone"))
+    def masked_number(self, device: SMSDevice) -> str:
+        return device.masked_number
+
+
+@admin.register(RecoveryCodeDevice)
+class RecoveryCodeDeviceAdmin(_ReadOnlyDeviceAdmin):
+    list_display = ["user", "confirmed", "codes_left"]
+    fields = ["user", "confirmed", "codes_left"]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(unused=Count("codes", filter=Q(codes__used_at__isnull=True)))
+
+    @admin.display(description=_("codes left"), ordering="unused")
+    def codes_left(self, device: RecoveryCodeDevice) -> int:
+        return device.unused
+
+
+# --- third-party admins, made safe ------------------------------------------------------------------
+admin.site.unregister(UserSession)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(AllauthUserSessionAdmin):
+    """allauth's, searchable by email (it searched a username we do not have), read-only."""
+
+    list_select_related = ["user"]
+    search_fields = ["user__email", "ip"]
+    fields = ["user", "ip", "user_agent", "created_at", "last_seen_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+admin.site.unregister(OutstandingToken)
+admin.site.unregister(BlacklistedToken)
+
+
+@admin.register(OutstandingToken)
+class RefreshTokenAdmin(OutstandingTokenAdmin):
+    """simplejwt's, without the token itself: a refresh token shown is a refresh token stolen."""
+
+    fields = ["jti", "user", "created_at", "expires_at"]
+    search_fields = ["user__email", "jti"]
+
+    def get_readonly_fields(self, *args, **kwargs) -> list[str]:
+        return self.fields
+
+
+@admin.register(BlacklistedToken)
+class RevokedTokenAdmin(BlacklistedTokenAdmin):
+    fields = ["token_jti", "token_user", "blacklisted_at"]
+    readonly_fields = fields
+    search_fields = ["token__user__email", "token__jti"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -67,6 +67,7 @@ def bench_env(settings_module: str = "bench.settings_bench", **overrides: str) -
         SECURE_SSL_REDIRECT="false",
         DATABASE_URL=f"{PG}/{DB_NAME}",
         REDIS_URL=REDIS_URL,
+        EMAIL_URL="smtp://127.0.0.1:1",  # required with DEBUG off; the benchmarks send no email
         LOG_LEVEL="WARNING",
         API_THROTTLE_ANON="1000000/min",
         API_THROTTLE_USER="1000000/min",

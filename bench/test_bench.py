@@ -82,3 +82,29 @@ def test_websocket_fanout_survives_idle():
     assert result["connect"]["failed"] == 0, result
     assert result["dropped_while_open"] == 0, result
     assert result["rounds"][0]["lost"] == 0, result
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install -y wrk)")
+@pytest.mark.timeout(600 if FULL else 180)
+def test_api_authentication_session_jwt_api_key():
+    args = [] if FULL else ["--duration", "2", "--repeat", "1", "--in-process-requests", "20", "--out", "auth-smoke"]
+    out = _run("auth_bench.py", *args, timeout=540 if FULL else 170)
+    rows = json.loads((BENCH / "results" / ("auth.json" if FULL else "auth-smoke.json")).read_text())["rows"]
+    by_case = {row["case"]: row for row in rows}
+    assert set(by_case) == {
+        "anonymous",
+        "session",
+        "session, 32 sessions",
+        "jwt",
+        "api key",
+        "api key, write every request",
+    }, out
+    for row in rows:
+        assert row["rps"] > 0 and row["errors_all"] == [0] * len(row["errors_all"]), row
+    # The query counts that explain the figures: no DB for the anonymous root, one lookup for
+    # a JWT or an API key, and the once-a-minute rule keeping the key's UPDATE off the path.
+    assert by_case["anonymous"]["sql_queries"] == 0, by_case["anonymous"]
+    assert by_case["jwt"]["sql_queries"] == 1 and by_case["api key"]["sql_queries"] == 1, out
+    assert by_case["api key, write every request"]["sql_queries"] == 2, out
+    assert by_case["session"]["sql_queries"] > by_case["jwt"]["sql_queries"], out
+    assert by_case["session, 32 sessions"]["sql"] == by_case["session"]["sql"], out

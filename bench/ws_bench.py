@@ -60,7 +60,7 @@ def make_session() -> tuple[int, str]:
 
     user = get_user_model().objects.create_user(email=f"ws-bench-{uuid.uuid4().hex[:12]}@bench.local")
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="axes.backends.AxesBackend")
     return user.pk, client.cookies["sessionid"].value
 
 

@@ -29,6 +29,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": Every(seconds=60),
         "description": "Proves a worker consumes the queue; shown by /health/ready.",
     },
+    "accounts-expired-purge": {
+        "task": "accounts.expired_purge",
+        "schedule": Cron(minute="17", hour="3"),
+        "description": "Deletes expired SMS and email codes and expired JWT records.",
+    },
 }
 
 INSTALLED_FROM_CODE = "Installed from cryptovault/beat.py"

@@ -57,8 +57,34 @@ def redis_url_problem(redis_url: str | None) -> str | None:
     return None
 
 
+def email_url_problem(email_url: str | None) -> str | None:
+    # The console backend writes whole messages to stdout, past the log masking: verification
+    # codes and password-reset links would end up in log storage instead of the user's inbox.
+    if not email_url or email_url.startswith("consolemail:"):
+        return (
+            "EMAIL_URL is missing or consolemail://: verification codes and password-reset links would be "
+            "printed to the log. Set an SMTP URL (smtp+tls://user:password@host:587)."
+        )
+    return None
+
+
+def sms_backend_problem(sms_backend: str) -> str | None:
+    if sms_backend.endswith("LoggingSMSBackend"):
+        return (
+            "SMS_BACKEND is the logging backend: sign-in codes would be written to the log. Set TWILIO_* "
+            "(or leave SMS_BACKEND unset to turn SMS off)."
+        )
+    return None
+
+
 def production_problems(
-    *, secret_key: str | None, field_encryption_keys: list[str], allowed_hosts: list[str], redis_url: str | None
+    *,
+    secret_key: str | None,
+    field_encryption_keys: list[str],
+    allowed_hosts: list[str],
+    redis_url: str | None,
+    email_url: str | None,
+    sms_backend: str,
 ) -> list[str]:
     """Every reason the given settings are unsafe for a DEBUG-off process."""
     checks = (
@@ -66,5 +92,7 @@ def production_problems(
         field_encryption_keys_problem(field_encryption_keys),
         allowed_hosts_problem(allowed_hosts),
         redis_url_problem(redis_url),
+        email_url_problem(email_url),
+        sms_backend_problem(sms_backend),
     )
     return [problem for problem in checks if problem]

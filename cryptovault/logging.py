@@ -32,7 +32,10 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         rf"\g<key>\g<quote>{MASK}",
     ),
     # One-time keys carried in URL paths: allauth's password-reset and email-confirmation links.
-    (re.compile(r"(?i)(/(?:key|confirm-email|verify-email|token)/)[^/\s?#\"']+"), rf"\1{MASK}"),
+    # Only token-length segments: /verify-email/resend/ or /token/refresh/ stay readable.
+    (re.compile(r"(?i)(/(?:key|confirm-email|verify-email|token)/)[^/\s?#\"']{16,}"), rf"\1{MASK}"),
+    # Personal API keys (cvk_<prefix>_<secret>): the prefix names the key, the rest is the secret.
+    (re.compile(r"\b(cvk_[0-9a-f]{8}_)[A-Za-z0-9_-]+"), rf"\1{MASK}"),
     # JWTs and Fernet ciphertexts are recognisable by their prefix.
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), MASK),
     (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{20,}"), MASK),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,6 +41,11 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY if DEBUG else 
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEVELOPMENT_FIELD_ENCRYPTION_KEY] if DEBUG else [])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Proxies in front of the app. Their X-Forwarded-For (the client IP for lockout, rate limits,
+# audit and sessions: cryptovault.clientip) and X-Forwarded-Proto (HTTPS) are trusted only
+# when there are some: a client talking to the app directly could otherwise claim any
+# address or scheme.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 if not DEBUG:
     _problems = production_problems(
@@ -47,6 +53,8 @@ if not DEBUG:
         field_encryption_keys=FIELD_ENCRYPTION_KEYS,
         allowed_hosts=ALLOWED_HOSTS,
         redis_url=env.str("REDIS_URL", default=""),
+        email_url=env.str("EMAIL_URL", default=""),
+        sms_backend=env.str("SMS_BACKEND", default=""),
     )
     if _problems:
         raise ImproperlyConfigured("Refusing to start with DEBUG off:\n  - " + "\n  - ".join(_problems))
@@ -68,6 +76,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "allauth",
     "allauth.account",
+    "allauth.usersessions",
+    "django_otp",
+    "axes",
+    "rest_framework_simplejwt.token_blacklist",
     "cryptovault",
     "accounts",
     "exchanges",
@@ -86,11 +98,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: it tells the user why a 12-hour-old session ended.
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "cryptovault.middleware.ApiHeadersMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cryptovault.urls"
@@ -137,7 +155,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file, not memory, so that the test suite's Celery worker process sees the test data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # One test database per test run, so two runs on one machine never drop each other's.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -206,29 +227,116 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Auth --------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # First, as django-axes asks: a locked-out client is refused before any password check.
+    # AxesBackend also carries ModelBackend's get_user and permissions, so a session that
+    # records it (force_login, the websocket's session lookup) still resolves its user.
+    "axes.backends.AxesBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.BreachedPasswordValidator"},
 ]
+# Have I Been Pwned's k-anonymity range API: only 5 hex characters of the SHA-1 leave the
+# server. Empty turns the online check off (Django's common-password list still applies).
+PWNED_PASSWORDS_URL = env.str("PWNED_PASSWORDS_URL", default="" if TESTING else "https://api.pwnedpasswords.com/range/")
+PWNED_PASSWORDS_TIMEOUT = env.float("PWNED_PASSWORDS_TIMEOUT", default=2.0)
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+# Unverified users may sign in, but the gates in accounts.gates keep them from exchange
+# keys, trading and withdrawals until they typed the code or followed the link.
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3  # the link; the code lives EMAIL_VERIFICATION_CODE_MINUTES
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+ACCOUNT_SESSION_REMEMBER = False
+# django-ratelimit (accounts.ratelimits) limits these endpoints with the headers the API
+# promises; allauth's own limits would answer first, without them.
+ACCOUNT_RATE_LIMITS = False
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT  # sessions list the same client IP as everything else
+USERSESSIONS_TRACK_ACTIVITY = True
+EMAIL_VERIFICATION_CODE_MINUTES = env.int("EMAIL_VERIFICATION_CODE_MINUTES", default=60)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # a reset link lives one hour
+
+# Sessions: 30 minutes idle (the cookie is renewed by every request) and 12 hours at most
+# from sign-in, whatever the activity (accounts.middleware.SessionLifetimeMiddleware).
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 3600)
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Second factors.
+OTP_TOTP_ISSUER = SITE_NAME
+SECOND_FACTOR_STEP_UP_SECONDS = env.int("SECOND_FACTOR_STEP_UP_SECONDS", default=5 * 60)
+SMS_CODE_VALID_SECONDS = env.int("SMS_CODE_VALID_SECONDS", default=10 * 60)
+SMS_MAX_PER_HOUR = env.int("SMS_MAX_PER_HOUR", default=6)  # per account and per phone number
+# Exchange keys, withdrawals and API keys need 2FA switched on at all (an operator choice).
+REQUIRE_2FA_FOR_SENSITIVE_ACTIONS = env.bool("REQUIRE_2FA_FOR_SENSITIVE_ACTIONS", default=True)
+
+# Lockout (django-axes): 5 failed sign-ins lock that account for that client for an hour.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_SECONDS", default=3600))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "cryptovault.clientip.client_ip_for_axes"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_for_axes"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_code", "code"]
+
+# Per-client limits on the account endpoints (django-ratelimit, counted in the shared cache).
+ACCOUNTS_RATE_LIMITS = {
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="5/m"),
+    "login": env.str("RATE_LIMIT_LOGIN", default="10/m"),
+    "verify_email": env.str("RATE_LIMIT_VERIFY_EMAIL", default="10/m"),
+    "resend_verification": env.str("RATE_LIMIT_RESEND_VERIFICATION", default="3/m"),
+    "forgot_password": env.str("RATE_LIMIT_FORGOT_PASSWORD", default="3/m"),
+    "reset_password": env.str("RATE_LIMIT_RESET_PASSWORD", default="5/m"),
+}
+RATELIMIT_USE_CACHE = "default"
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.int("JWT_REFRESH_HOURS", default=12)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_AUTHENTICATION_RULE": "accounts.authentication.user_may_authenticate",
+    # Access tokens carry a hash of the password hash: a password change or reset kills them at
+    # once, not 15 minutes later (refresh tokens are blacklisted by credentials_changed).
+    "CHECK_REVOKE_TOKEN": True,
+}
 
 # --- Email -------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))  # EMAIL_BACKEND, EMAIL_HOST, ...
+# SMS: the logging backend prints each message (development); production sets TWILIO_*.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")  # only to point at a test double
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="accounts.sms.TwilioSMSBackend"
+    if TWILIO_ACCOUNT_SID
+    else ("accounts.sms.LoggingSMSBackend" if DEBUG else "accounts.sms.DisabledSMSBackend"),
+)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CryptoVault <no-reply@cryptovault.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -281,10 +389,6 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-# Proxies in front of the app. Their X-Forwarded-For (client IP for throttling) and
-# X-Forwarded-Proto (HTTPS) are trusted only when there are some: a client talking to the
-# app directly could otherwise claim any address or scheme.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^health"]
@@ -299,8 +403,15 @@ if not DEBUG:
 # --- API ---------------------------------------------------------------------------------------
 API_VERSION = "1"
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.VerifiedSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.ApiKeyScopes",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "cryptovault.api.throttling.AnonymousRateThrottle",
         "cryptovault.api.throttling.UserRateThrottle",
@@ -326,8 +437,20 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "CryptoVault API",
     "DESCRIPTION": (
-        "The CryptoVault integration API. Authenticate with a session (and CSRF token). Every "
-        "response carries X-Request-ID and X-API-Version; throttled responses answer 429 with "
+        "The CryptoVault integration API.\n\n"
+        "**Authentication.** Three ways: (1) a JWT: POST /api/v1/auth/token/ with email and password "
+        "(plus `otp_code` once two-factor authentication is on; the first try without it answers 401 "
+        "`otp_required`) returns an access token (15 minutes) sent as `Authorization: Bearer <access>`, "
+        "and a refresh token for /api/v1/auth/token/refresh/ (single use: each refresh returns a new one; "
+        "/api/v1/auth/logout/ blacklists it). (2) A personal API key, created under /api/v1/auth/api-keys/ "
+        "and sent as `Authorization: Api-Key cvk_...` (or `X-API-Key`): its scopes (read, trade, withdraw) "
+        "and IP allowlist limit what it may do, and it can never manage the account itself (keys, "
+        "passwords, 2FA, sessions). (3) The browser session (with its CSRF token), once signed in "
+        "with the second factor.\n\n"
+        "**Sensitive actions** (API keys, disabling 2FA, adding a phone) need 2FA on and a fresh proof: "
+        "`otp_code` in the request, or a step-up (/api/v1/auth/2fa/step-up/) within the last 5 minutes, "
+        "which gives a JWT client an access token carrying the proof.\n\n"
+        "Every response carries X-Request-ID and X-API-Version; throttled responses answer 429 with "
         "Retry-After and X-RateLimit-Limit/-Remaining/-Policy. Errors are JSON objects with "
         "`detail`, `code`, optional per-field `errors` and the `request_id`."
     ),

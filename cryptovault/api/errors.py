@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from cryptovault.errors import DomainError
 from cryptovault.request_context import current_request_id
 
 logger = logging.getLogger("cryptovault.api")
@@ -29,6 +30,12 @@ def error_body(*, detail: str, code: str, errors: dict | None = None) -> dict:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        errors = {exc.field: [exc.message]} if exc.field else None
+        response = Response(error_body(detail=exc.message, code=exc.code, errors=errors), status=exc.status_code)
+        for header, value in getattr(exc, "headers", {}).items():
+            response[header] = value
+        return response
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled error in %s", context["view"].__class__.__name__)
@@ -43,6 +50,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = error_body(detail="Invalid input.", code="invalid", errors=detail)
+    elif isinstance(exc, exceptions.APIException) and isinstance(exc.detail, dict) and "code" in exc.detail:
+        # simplejwt's errors carry their own {"detail", "code", "messages"}
+        response.data = error_body(detail=str(exc.detail.get("detail", "")), code=str(exc.detail["code"]))
     else:
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         response.data = error_body(

@@ -12,9 +12,12 @@ def test_seed_demo_creates_the_readme_accounts_once(client, capsys, settings):
     output = capsys.readouterr().out
     assert "demo@cryptovault.local: created" in output and "demo@cryptovault.local: already there" in output
     assert User.objects.filter(email="demo@cryptovault.local").count() == 1
-    assert client.login(email="demo@cryptovault.local", password="demo-trader-2026")
+    signed_in = client.post("/accounts/login/", {"login": "demo@cryptovault.local", "password": "demo-trader-2026"})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/"
     admin = User.objects.get(email="admin@cryptovault.local")
     assert admin.is_staff and admin.is_superuser
+    assert list(admin.groups.values_list("name", flat=True)) == ["admin"]
+    assert not User.objects.get(email="demo@cryptovault.local").is_staff
 
 
 @pytest.mark.django_db

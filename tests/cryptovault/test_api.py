@@ -26,7 +26,8 @@ def test_signed_in_user_sees_only_themselves(owner_api_client, owner):
 @pytest.mark.django_db
 def test_anonymous_api_errors_are_json_with_the_request_id(api_client):
     response = api_client.get("/api/v1/me/", headers={"X-Request-ID": "integration-test-0001"})
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Api-Key", "the client is told how to authenticate"
     body = response.json()
     assert body == {
         "detail": "Authentication credentials were not provided.",

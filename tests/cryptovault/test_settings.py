@@ -16,6 +16,7 @@ SAFE = {
     "SECRET_KEY": SAFE_SECRET_KEY,
     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "ALLOWED_HOSTS": "vault.example.com",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
 }
 
 
@@ -55,6 +56,9 @@ def test_safe_production_settings_start():
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is empty"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is empty"),
         ({"REDIS_URL": ""}, "REDIS_URL is missing"),
+        ({"EMAIL_URL": None}, "EMAIL_URL is missing or consolemail://"),
+        ({"EMAIL_URL": "consolemail://"}, "EMAIL_URL is missing or consolemail://"),
+        ({"SMS_BACKEND": "accounts.sms.LoggingSMSBackend"}, "SMS_BACKEND is the logging backend"),
     ],
 )
 def test_unsafe_production_settings_refuse_to_start_naming_the_variable(overrides, variable):
@@ -63,6 +67,18 @@ def test_unsafe_production_settings_refuse_to_start_naming_the_variable(override
     assert "Refusing to start with DEBUG off" in result.stderr
     assert variable in result.stderr
     assert "started" not in result.stdout
+
+
+def test_without_twilio_production_refuses_to_text_instead_of_logging_codes():
+    code = (
+        "import django; django.setup(); from accounts.sms import sms_backend, SMSDeliveryError\n"
+        "try:\n    sms_backend().send(to='+447700900123', body='code: 123456')\n"
+        "except SMSDeliveryError as exc:\n    print('refused:', exc)"
+    )
+    result = run_django({}, code)
+    assert result.returncode == 0, result.stderr
+    assert "refused: Text messages are not set up on this server" in result.stdout
+    assert "123456" not in result.stdout + result.stderr
 
 
 def test_every_problem_is_listed_at_once():

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import demo_user_ensure
+from accounts.services.demo import demo_user_ensure
 
 DEMO_ACCOUNTS = [
     {"email": "demo@cryptovault.local", "password": "demo-trader-2026", "name": "Demo Trader", "is_staff": False},

@@ -29,7 +29,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true", help="Skip the demo data.")
 
     def handle(self, *args, host: str, port: int, reload: bool, no_seed: bool, **options):
-        steps = [("Migrating the database", lambda: call_command("migrate", interactive=False, verbosity=0))]
+        steps = [
+            ("Migrating the database", lambda: call_command("migrate", interactive=False, verbosity=0)),
+            ("Creating the roles (trader, support, admin)", lambda: call_command("roles_sync", verbosity=0)),
+        ]
         if not no_seed:
             steps.append(("Loading demo data", lambda: call_command("seed_demo")))
         steps.append(("Installing the beat schedule", lambda: call_command("install_beat_schedule")))

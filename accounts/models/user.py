@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from timezone_field import TimeZoneField
+
+# E.164: a plus, a country code and the subscriber number, nothing else (what Twilio accepts).
+phone_number_validator = RegexValidator(
+    r"^\+[1-9][0-9]{6,14}$", "Enter the number in international form, for example +447700900123."
+)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -49,6 +56,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin site.")
     is_active = models.BooleanField(default=True, help_text="Unset instead of deleting the account.")
     date_joined = models.DateTimeField(default=timezone.now)
+    timezone = TimeZoneField(default="UTC", help_text="Times on pages and in emails are shown in this zone.")
+    phone = models.CharField(
+        max_length=16, blank=True, validators=[phone_number_validator], help_text="Set once verified by SMS."
+    )
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the user deleted the account; the row stays for the audit log."
+    )
 
     objects = UserManager()
 
@@ -74,6 +89,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs) -> None:
         self.email = UserManager.normalize_email(self.email)
         super().save(*args, **kwargs)
+
+    @property
+    def email_verified(self) -> bool:
+        """Verified through allauth's EmailAddress (one query unless prefetched as `verified_emails`)."""
+        from allauth.account.models import EmailAddress
+
+        prefetched = getattr(self, "verified_emails", None)
+        if prefetched is not None:
+            return any(address.email == self.email for address in prefetched)
+        return EmailAddress.objects.filter(user=self, email=self.email, verified=True).exists()
 
     def get_full_name(self) -> str:
         return self.name or self.email

@@ -6,6 +6,7 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from accounts.models import User
+from accounts.services.roles import ADMIN, TRADER, role_assign
 
 
 @transaction.atomic
@@ -19,6 +20,7 @@ def demo_user_ensure(*, email: str, password: str, name: str, is_staff: bool = F
     else:
         user = User.objects.create_user(email=email, password=password, name=name)
     _mark_email_verified(user)
+    role_assign(user=user, role=ADMIN if is_staff else TRADER)
     return user, True
 
 

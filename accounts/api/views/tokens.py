@@ -1,0 +1,136 @@
+"""JWT sign-in: a password, then the second factor when 2FA is on; refresh and sign-out.
+
+The access token lives 15 minutes; a refresh token is single-use (rotation) and sign-out
+blacklists it. django-axes counts wrong passwords here exactly as on the sign-in page.
+"""
+
+from __future__ import annotations
+
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.views import TokenRefreshView as SimpleJwtTokenRefreshView
+
+from accounts.api.serializers import (
+    ChallengeSerializer,
+    CredentialsSerializer,
+    DetailSerializer,
+    RefreshSerializer,
+    SecondFactorRequiredSerializer,
+    TokenObtainSerializer,
+    TokenPairSerializer,
+)
+from accounts.api.views.common import TAGS, AnonymousApiView, errors, service_request
+from accounts.errors import SecondFactorRequired
+from accounts.models import User
+from accounts.ratelimits import rate_limited
+from accounts.services.auth import jwt_pair_for, password_check
+from accounts.services.second_factor import second_factor_verify, sms_code_send, two_factor_summary
+from cryptovault.api.errors import error_body
+from security.audit import audit_record
+
+
+def _second_factor_required(user: User) -> Response:
+    """401 otp_required, naming the factors this account can answer with."""
+    summary = two_factor_summary(user)
+    methods = [
+        method
+        for method, available in (
+            ("totp", summary["totp"]),
+            ("sms", bool(summary["sms"])),
+            ("recovery_code", summary["recovery_codes_remaining"] > 0),
+        )
+        if available
+    ]
+    body = error_body(detail=SecondFactorRequired.default_message, code=SecondFactorRequired.code)
+    return Response({**body, "methods": methods}, status=status.HTTP_401_UNAUTHORIZED)
+
+
+@method_decorator(rate_limited("login"), name="dispatch")
+class TokenObtainView(AnonymousApiView):
+    @extend_schema(
+        summary="Sign in: get an access and a refresh token",
+        description="With two-factor authentication on, the first try without `otp_code` answers 401 "
+        "`otp_required` with the usable `methods`; send the code (and the `challenge_id` for a texted code).",
+        tags=TAGS,
+        request=TokenObtainSerializer,
+        responses={
+            200: TokenPairSerializer,
+            401: OpenApiResponse(
+                SecondFactorRequiredSerializer, description="Wrong credentials, or a second factor is needed."
+            ),
+            **errors(400, 429),
+        },
+    )
+    def post(self, request):
+        serializer = TokenObtainSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = password_check(request=request, email=data["email"], password=data["password"])
+        second_factor_used = two_factor_summary(user)["enabled"]
+        if second_factor_used:
+            if not data.get("otp_code"):
+                return _second_factor_required(user)
+            second_factor_verify(
+                request=service_request(request),
+                user=user,
+                code=data["otp_code"],
+                challenge_id=data.get("challenge_id") or None,
+                purpose="login",
+            )
+        return Response(jwt_pair_for(request=request, user=user, second_factor_used=second_factor_used))
+
+
+@method_decorator(rate_limited("login"), name="dispatch")
+class TokenSmsView(AnonymousApiView):
+    @extend_schema(
+        summary="Sign in: text me a code",
+        description="Checks the password, then texts a sign-in code to the account's verified phone. "
+        "Send the code with the `challenge_id` to token/.",
+        tags=TAGS,
+        request=CredentialsSerializer,
+        responses={200: ChallengeSerializer, **errors(400, 401, 429, 503)},
+    )
+    def post(self, request):
+        serializer = CredentialsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = password_check(request=request, **serializer.validated_data)
+        return Response({"challenge_id": sms_code_send(user=user, purpose="login")})
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Refresh: a new access token (and a new refresh token)",
+        description="The refresh token sent is used up: keep the new one.",
+        tags=TAGS,
+    )
+)
+class TokenRefreshView(SimpleJwtTokenRefreshView):
+    api_key_scopes: dict[str, str] = {}
+
+
+class LogoutView(AnonymousApiView):
+    def get_authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'  # a bad refresh token is a 401, as on token/refresh/
+
+    @extend_schema(
+        summary="Sign out a token client",
+        description="Blacklists the refresh token; the access token expires within minutes.",
+        tags=TAGS,
+        request=RefreshSerializer,
+        responses={200: DetailSerializer, **errors(400, 401)},
+    )
+    def post(self, request):
+        serializer = TokenBlacklistSerializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        user_id = serializer.token_class(request.data["refresh"], verify=False).get(jwt_settings.USER_ID_CLAIM)
+        user = User.objects.filter(pk=user_id).first()
+        audit_record("auth.token_revoked", request=request, user=user)
+        return Response({"detail": "Signed out: the refresh token no longer works."})

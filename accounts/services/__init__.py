@@ -1,0 +1,1 @@
+"""Writes on accounts. Pages, the API, the admin and commands all come through here."""

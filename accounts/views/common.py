@@ -1,0 +1,100 @@
+"""What the account pages share: safe `next` handling, domain errors as form errors,
+the step-up redirect, and naming a browser from its user agent."""
+
+from __future__ import annotations
+
+import re
+from functools import wraps
+from urllib.parse import urlencode
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.services.second_factor import step_up_is_fresh, two_factor_enabled
+from cryptovault.errors import DomainError
+
+
+def safe_next(request: HttpRequest, default: str = "") -> str:
+    """The ?next= (or posted next) URL if it stays on this site, else `default`."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def with_next(url: str, next_url: str) -> str:
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+def redirect_next(request: HttpRequest, default_url_name: str):
+    return redirect(safe_next(request, reverse(default_url_name)))
+
+
+def add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """Show the service's message on the field it names, or above the form."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def add_validation_error(form: forms.Form, exc: ValidationError) -> None:
+    """A model's full_clean() errors onto the form fields of the same name, or above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, messages in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages)
+
+
+def step_up_if_two_factor(*, back_to: str | None = None):
+    """Changing a second factor while 2FA is on needs a fresh proof (a stolen session alone
+    must not be able to swap the phone); with 2FA off there is nothing to prove yet.
+
+    A refused POST comes back to the page named `back_to` (a GET there shows the form again).
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if two_factor_enabled(request.user) and not step_up_is_fresh(request):
+                back = request.get_full_path()
+                if request.method != "GET" and back_to:
+                    back = with_next(reverse(back_to), safe_next(request))
+                return redirect(with_next(reverse("accounts:step_up"), back))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+_BROWSERS = [
+    ("Edge", r"Edg(?:e|A|iOS)?/"),
+    ("Opera", r"OPR/|Opera"),
+    ("Firefox", r"Firefox/|FxiOS/"),
+    ("Chrome", r"Chrome/|CriOS/|HeadlessChrome/"),
+    ("Safari", r"Safari/"),
+    ("curl", r"^curl/"),
+]
+_SYSTEMS = [
+    ("Android", r"Android"),
+    ("iOS", r"iPhone|iPad|iPod"),
+    ("Windows", r"Windows"),
+    ("macOS", r"Mac OS X|Macintosh"),
+    ("ChromeOS", r"CrOS"),
+    ("Linux", r"Linux|X11"),
+]
+
+
+def describe_user_agent(user_agent: str) -> str:
+    """ "Chrome on Linux": enough for a person to recognise their own device."""
+    user_agent = user_agent or ""
+    browser = next((name for name, pattern in _BROWSERS if re.search(pattern, user_agent)), None)
+    system = next((name for name, pattern in _SYSTEMS if re.search(pattern, user_agent)), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown device"
