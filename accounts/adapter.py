@@ -33,6 +33,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         from security.audit import audit_record
 
+        user.name = form.cleaned_data.get("name", "")  # the sign-up form's extra field, saved with the user
         user = super().save_user(request, user, form, commit=commit)
         if commit:
             audit_record("account.signed_up", request=request, user=user, via="page")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from allauth.usersessions.admin import UserSessionAdmin as AllauthUserSessionAdmin
 from allauth.usersessions.models import UserSession
-from axes.utils import reset as axes_reset
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q, QuerySet
@@ -24,8 +23,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.models import ApiKey, RecoveryCodeDevice, SMSDevice, TOTPDevice, User
 from accounts.selectors import lockout_attempts, users_with_account_state
 from accounts.services.api_keys import api_key_revoke
+from accounts.services.auth import lockout_clear
 from accounts.services.second_factor import two_factor_summary
-from security.audit import audit_record
 
 
 def _attempts_link(email: str, label: str) -> str:
@@ -164,10 +163,8 @@ class UserAdmin(DjangoUserAdmin):
         """Lets the selected users sign in again from the locked addresses (audited)."""
         cleared_users = 0
         for user in queryset:
-            cleared = axes_reset(username=user.email)
-            if cleared:
+            if lockout_clear(request=request, user=user):
                 cleared_users += 1
-                audit_record("auth.lockout_cleared", request=request, account=user.email, attempts_cleared=cleared)
         self.message_user(
             request,
             _("Cleared the login lockout of %(count)s user(s).") % {"count": cleared_users},

@@ -24,8 +24,7 @@ class SignupExtraForm(forms.Form):
     field_order = ["name", "email", "password1", "password2"]
 
     def signup(self, request, user) -> None:
-        user.name = self.cleaned_data.get("name", "")
-        user.save(update_fields=["name"])
+        """allauth requires it; the name is saved with the user in AccountAdapter.save_user."""
 
 
 class EmailCodeForm(forms.Form):

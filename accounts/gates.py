@@ -11,7 +11,6 @@ with the error's code.
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,6 +19,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts.errors import EmailNotVerified, StepUpRequired, TwoFactorSetupRequired
+from accounts.next_url import with_next
 from accounts.services.second_factor import second_factor_verify, step_up_is_fresh, two_factor_enabled
 
 
@@ -46,7 +46,7 @@ def require_sensitive_action(
 
 
 def _with_next(url_name: str, request: HttpRequest) -> str:
-    return f"{reverse(url_name)}?{urlencode({'next': request.get_full_path()})}"
+    return with_next(reverse(url_name), request.get_full_path())
 
 
 def sensitive_page(*, needs_verified_email: bool = True, needs_two_factor: bool = True):

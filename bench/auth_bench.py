@@ -48,7 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import BASE_DIR, DB_NAME, PYTHON, _ms, bench_env, ensure_database, server
+from bench.common import BASE_DIR, DB_NAME, PYTHON, bench_env, ensure_database, parse_wrk_output, server
 
 RESULTS = BASE_DIR / "bench" / "results"
 SETTINGS = "bench.settings_bench"
@@ -307,15 +307,7 @@ def wrk(url: str, headers: list[str], args, duration: int, script_args: list[str
         else:
             command.append(url)
         out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=duration + 30).stdout
-    result: dict = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
-    result["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
-    for pct in ("50", "99"):
-        result[f"p{pct}_ms"] = _ms(re.search(rf"^\s+{pct}%\s+(\S+)", out, re.M).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    result["non2xx"] = int(non2xx.group(1)) if non2xx else 0
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    result["socket_errors"] = sum(int(n) for n in errors.groups()) if errors else 0
-    return result
+    return parse_wrk_output(out)
 
 
 def _fmt(case: str, result: dict) -> str:

@@ -200,8 +200,12 @@ def wrk(url: str, threads: int = 2, connections: int = 32, duration: int = 10) -
         check=True,
         timeout=duration + 30,
     ).stdout
-    result: dict = {"url": url, "raw": out}
-    result["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return {"url": url, "raw": out, **parse_wrk_output(out)}
+
+
+def parse_wrk_output(out: str) -> dict:
+    """req/s, request count, p50/p99 in ms, non-2xx and socket errors from `wrk --latency`."""
+    result: dict = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
     result["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
     for pct in ("50", "99"):
         result[f"p{pct}_ms"] = _ms(re.search(rf"^\s+{pct}%\s+(\S+)", out, re.M).group(1))

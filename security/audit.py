@@ -1,4 +1,5 @@
-"""Writing audit records. Every sensitive action calls `audit_record` from its service."""
+"""Writing audit records. Services call `audit_record` for every sensitive action; the
+accounts adapter and signal receivers call it for what allauth, Django and axes do on their own."""
 
 from __future__ import annotations
 

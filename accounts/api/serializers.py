@@ -192,10 +192,6 @@ class TotpBeginSerializer(serializers.Serializer):
     qr_svg = serializers.CharField(read_only=True, help_text="The URI as an inline SVG QR code.")
 
 
-class CodeSerializer(serializers.Serializer):
-    code = _code_field()
-
-
 class TotpConfirmSerializer(OtpSerializer):
     """The new app's first code; with 2FA already on, also a fresh proof from a current factor."""
 

@@ -1,4 +1,4 @@
-"""Writes on users. Views, the API, the admin and commands all come through here."""
+"""Demo accounts for `seed_demo` (local use only)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from allauth.usersessions.models import UserSession
 from django.http import HttpRequest
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
 from security.audit import audit_record
@@ -45,6 +47,17 @@ def refresh_tokens_revoke_all(*, user: User) -> int:
     tokens = list(outstanding)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in tokens], ignore_conflicts=True)
     return len(tokens)
+
+
+def refresh_token_revoked(*, request: HttpRequest | None, refresh: str) -> None:
+    """Record a token client's sign-out once simplejwt's serializer has blacklisted `refresh`.
+
+    The token is read without verifying it (it is blacklisted by now) only to name its owner in
+    the audit log; an owner deleted since is recorded as unknown.
+    """
+    user_id = RefreshToken(refresh, verify=False).get(jwt_settings.USER_ID_CLAIM)
+    user = User.objects.filter(pk=user_id).first()
+    audit_record("auth.token_revoked", request=request, user=user)
 
 
 def credentials_changed(*, request: HttpRequest | None, user: User) -> None:

@@ -106,8 +106,8 @@ def account_delete(*, request, user: User, password: str, otp_code: str = "", ch
         raise InvalidCredentials("The password is not right.", field="password")
     if two_factor_enabled(user):
         second_factor_verify(request=request, user=user, code=otp_code, challenge_id=challenge_id, purpose="step_up")
-    audit_record("account.deleted", request=request, user=user)
     with transaction.atomic():
+        audit_record("account.deleted", request=request, user=user)
         api_keys_revoke_all(user=user)
         refresh_tokens_revoke_all(user=user)
         for session in UserSession.objects.filter(user=user):

@@ -5,31 +5,16 @@ from __future__ import annotations
 
 import re
 from functools import wraps
-from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.next_url import safe_next, with_next
 from accounts.services.second_factor import step_up_is_fresh, two_factor_enabled
 from cryptovault.errors import DomainError
-
-
-def safe_next(request: HttpRequest, default: str = "") -> str:
-    """The ?next= (or posted next) URL if it stays on this site, else `default`."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
-
-
-def with_next(url: str, next_url: str) -> str:
-    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
 def redirect_next(request: HttpRequest, default_url_name: str):

@@ -25,7 +25,7 @@ class ApiKeysApiMixin(AccountApiMixin):
 
 
 @extend_schema_view(get=extend_schema(summary="API keys", tags=TAGS, responses={200: ApiKeySerializer(many=True)}))
-class ApiKeyListView(ApiKeysApiMixin, generics.ListAPIView):
+class ApiKeyListCreateView(ApiKeysApiMixin, generics.ListAPIView):
     @extend_schema(
         summary="Create an API key",
         description="Needs a verified email, 2FA on and a fresh proof (`otp_code`, or a step-up). "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse
@@ -11,7 +9,6 @@ from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.api.serializers import ErrorSerializer
 from accounts.gates import require_sensitive_action
@@ -109,13 +106,6 @@ def tokens_after_change(request, user: User, *, second_factor_used: bool) -> dic
     if not uses_jwt(request):
         return None
     return jwt_pair_for(request=request, user=user, second_factor_used=second_factor_used)
-
-
-def step_up_access_token(user: User) -> str:
-    """An access token carrying `otp_at`, the proof accounts.gates accepts for a few minutes."""
-    access = AccessToken.for_user(user)
-    access["otp_at"] = int(time.time())
-    return str(access)
 
 
 def step_up_if_two_factor(request, *, otp_code: str = "", challenge_id: str = "") -> None:

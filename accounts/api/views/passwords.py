@@ -8,12 +8,7 @@ goes through allauth's adapter, which ends the account's other sessions and toke
 
 from __future__ import annotations
 
-from allauth.account.adapter import get_adapter
 from allauth.account.forms import ResetPasswordForm, UserTokenForm
-from allauth.account.signals import password_changed
-from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -33,6 +28,7 @@ from accounts.api.views.common import TAGS, AccountApiView, AnonymousApiView, er
 from accounts.models import User
 from accounts.permissions import ApiKeyScopes
 from accounts.ratelimits import rate_limited
+from accounts.services.passwords import password_change, password_reset
 
 FORGOT_SENT = (
     "If an account uses that address, we emailed it a link to choose a new password. The link works for one hour."
@@ -96,13 +92,7 @@ class ResetPasswordView(AnonymousApiView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = _reset_user(data["uid"], data["token"])
-        try:
-            validate_password(data["password"], user=user)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": exc.messages}) from exc
-        adapter = get_adapter(request._request)
-        adapter.set_password(user, data["password"])
-        adapter.send_notification_mail("account/email/password_reset", user)
+        password_reset(request=request._request, user=user, password=data["password"])
         return Response({"detail": "Your password is changed. Sign in with the new one."})
 
 
@@ -122,13 +112,12 @@ class ChangePasswordView(AccountApiView):
         serializer = ChangePasswordSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = request.user
-        adapter = get_adapter(request._request)
-        adapter.set_password(user, serializer.validated_data["new_password"])
-        adapter.send_notification_mail("account/email/password_changed", user)
-        if not uses_jwt(request):
-            update_session_auth_hash(request._request, user)  # this browser stays signed in...
-            # ...and allauth's session list follows the session's new key, as after the page's change.
-            password_changed.send(sender=User, request=request._request, user=user)
+        password_change(
+            request=request._request,
+            user=user,
+            new_password=serializer.validated_data["new_password"],
+            keep_session=not uses_jwt(request),  # a JWT client gets a new token pair instead
+        )
         return Response(
             {
                 "detail": "Your password is changed. Other sessions were signed out.",

@@ -12,7 +12,6 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.views import TokenRefreshView as SimpleJwtTokenRefreshView
 
 from accounts.api.serializers import (
@@ -28,10 +27,10 @@ from accounts.api.views.common import TAGS, AnonymousApiView, errors, service_re
 from accounts.errors import SecondFactorRequired
 from accounts.models import User
 from accounts.ratelimits import rate_limited
-from accounts.services.auth import jwt_pair_for, password_check
-from accounts.services.second_factor import second_factor_verify, sms_code_send, two_factor_summary
+from accounts.services.auth import jwt_sign_in, password_check
+from accounts.services.second_factor import sms_code_send, two_factor_summary
+from accounts.services.sessions import refresh_token_revoked
 from cryptovault.api.errors import error_body
-from security.audit import audit_record
 
 
 def _second_factor_required(user: User) -> Response:
@@ -71,18 +70,15 @@ class TokenObtainView(AnonymousApiView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = password_check(request=request, email=data["email"], password=data["password"])
-        second_factor_used = two_factor_summary(user)["enabled"]
-        if second_factor_used:
-            if not data.get("otp_code"):
-                return _second_factor_required(user)
-            second_factor_verify(
-                request=service_request(request),
-                user=user,
-                code=data["otp_code"],
-                challenge_id=data.get("challenge_id") or None,
-                purpose="login",
-            )
-        return Response(jwt_pair_for(request=request, user=user, second_factor_used=second_factor_used))
+        tokens = jwt_sign_in(
+            request=service_request(request),
+            user=user,
+            otp_code=data.get("otp_code") or "",
+            challenge_id=data.get("challenge_id") or None,
+        )
+        if tokens is None:
+            return _second_factor_required(user)
+        return Response(tokens)
 
 
 @method_decorator(rate_limited("login"), name="dispatch")
@@ -130,7 +126,5 @@ class LogoutView(AnonymousApiView):
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
-        user_id = serializer.token_class(request.data["refresh"], verify=False).get(jwt_settings.USER_ID_CLAIM)
-        user = User.objects.filter(pk=user_id).first()
-        audit_record("auth.token_revoked", request=request, user=user)
+        refresh_token_revoked(request=request, refresh=request.data["refresh"])
         return Response({"detail": "Signed out: the refresh token no longer works."})

@@ -31,7 +31,6 @@ from accounts.api.views.common import (
     AccountApiView,
     errors,
     service_request,
-    step_up_access_token,
     step_up_if_two_factor,
     tokens_after_change,
     uses_jwt,
@@ -41,6 +40,7 @@ from accounts.gates import require_sensitive_action
 from accounts.permissions import ApiKeyScopes
 from accounts.qr import qr_svg
 from accounts.ratelimits import rate_limited
+from accounts.services.auth import jwt_step_up_access
 from accounts.services.second_factor import (
     recovery_codes_regenerate,
     second_factor_verify,
@@ -201,7 +201,7 @@ class StepUpView(TwoFactorApiView):
         return Response(
             {
                 "detail": f"Confirmed. Sensitive actions need no code for {window // 60} minutes.",
-                "access": step_up_access_token(user) if uses_jwt(request) else None,
+                "access": jwt_step_up_access(user=user) if uses_jwt(request) else None,
                 "valid_for": window,
             }
         )
