@@ -13,6 +13,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import SMSDevice, TOTPDevice, User
+from accounts.services.sessions import sessions_list
+from accounts.user_agents import describe_user_agent
 
 
 def lockout_attempts() -> QuerySet[AccessAttempt]:
@@ -34,3 +36,19 @@ def users_with_account_state(queryset: QuerySet[User] | None = None) -> QuerySet
         | Exists(SMSDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
         is_locked_out=Exists(lockout_attempts().filter(username=OuterRef("email"))),
     ).prefetch_related("groups")
+
+
+def session_rows(*, user: User, current_key: str | None) -> list[dict]:
+    """The user's live sessions as the page and the API show them, the caller's marked `current`."""
+    return [
+        {
+            "id": session.pk,
+            "device": describe_user_agent(session.user_agent),
+            "user_agent": session.user_agent,
+            "ip": session.ip,
+            "created_at": session.created_at,
+            "last_seen_at": session.last_seen_at,
+            "current": current_key is not None and session.session_key == current_key,
+        }
+        for session in sessions_list(user=user)
+    ]

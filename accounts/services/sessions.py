@@ -12,7 +12,9 @@ from accounts.models import User
 from security.audit import audit_record
 
 
-def _current_session_key(request: HttpRequest | None) -> str | None:
+def current_session_key(request: HttpRequest | None) -> str | None:
+    """The browser session making the request, or None when it carries none (the API strips it
+    from token and API-key requests)."""
     session = getattr(request, "session", None) if request is not None else None
     return session.session_key if session is not None else None
 
@@ -32,7 +34,7 @@ def session_revoke(*, request: HttpRequest | None, user: User, session_id: int) 
 
 def sessions_revoke_others(*, request: HttpRequest | None, user: User) -> int:
     """End every session but the one making the request; returns how many ended."""
-    current = _current_session_key(request)
+    current = current_session_key(request)
     ended = 0
     for session in UserSession.objects.filter(user=user).exclude(session_key=current or ""):
         session.end()

@@ -1,9 +1,8 @@
-"""What the account pages share: safe `next` handling, domain errors as form errors,
-the step-up redirect, and naming a browser from its user agent."""
+"""What the account pages share: safe `next` handling, domain errors as form errors and
+the step-up redirect."""
 
 from __future__ import annotations
 
-import re
 from functools import wraps
 
 from django import forms
@@ -55,31 +54,3 @@ def step_up_if_two_factor(*, back_to: str | None = None):
         return wrapped
 
     return decorator
-
-
-_BROWSERS = [
-    ("Edge", r"Edg(?:e|A|iOS)?/"),
-    ("Opera", r"OPR/|Opera"),
-    ("Firefox", r"Firefox/|FxiOS/"),
-    ("Chrome", r"Chrome/|CriOS/|HeadlessChrome/"),
-    ("Safari", r"Safari/"),
-    ("curl", r"^curl/"),
-]
-_SYSTEMS = [
-    ("Android", r"Android"),
-    ("iOS", r"iPhone|iPad|iPod"),
-    ("Windows", r"Windows"),
-    ("macOS", r"Mac OS X|Macintosh"),
-    ("ChromeOS", r"CrOS"),
-    ("Linux", r"Linux|X11"),
-]
-
-
-def describe_user_agent(user_agent: str) -> str:
-    """ "Chrome on Linux": enough for a person to recognise their own device."""
-    user_agent = user_agent or ""
-    browser = next((name for name, pattern in _BROWSERS if re.search(pattern, user_agent)), None)
-    system = next((name for name, pattern in _SYSTEMS if re.search(pattern, user_agent)), None)
-    if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown device"

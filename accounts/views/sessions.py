@@ -9,25 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.services.sessions import session_revoke, sessions_list, sessions_revoke_others
-from accounts.views.common import describe_user_agent
+from accounts.selectors import session_rows
+from accounts.services.sessions import session_revoke, sessions_revoke_others
 
 
 @login_required
 def sessions(request: HttpRequest) -> HttpResponse:
-    current = request.session.session_key
-    rows = [
-        {
-            "id": session.pk,
-            "device": describe_user_agent(session.user_agent),
-            "user_agent": session.user_agent,
-            "ip": session.ip,
-            "created_at": session.created_at,
-            "last_seen_at": session.last_seen_at,
-            "current": session.session_key == current,
-        }
-        for session in sessions_list(user=request.user)
-    ]
+    rows = session_rows(user=request.user, current_key=request.session.session_key)
     return render(request, "accounts/sessions.html", {"sessions": rows, "others": sum(not r["current"] for r in rows)})
 
 

@@ -11,13 +11,8 @@ from rest_framework.response import Response
 from accounts.api.serializers import SessionsEndedSerializer, SessionSerializer
 from accounts.api.views.common import TAGS, AccountApiView, errors, service_request
 from accounts.permissions import ApiKeyScopes
-from accounts.services.sessions import session_revoke, sessions_list, sessions_revoke_others
-from accounts.views.common import describe_user_agent
-
-
-def _current_session_key(request) -> str | None:
-    session = getattr(service_request(request), "session", None)
-    return session.session_key if session is not None else None
+from accounts.selectors import session_rows
+from accounts.services.sessions import current_session_key, session_revoke, sessions_revoke_others
 
 
 class SessionsApiView(AccountApiView):
@@ -32,19 +27,7 @@ class SessionListView(SessionsApiView):
         responses={200: SessionSerializer(many=True), **errors(401)},
     )
     def get(self, request):
-        current = _current_session_key(request)
-        rows = [
-            {
-                "id": session.pk,
-                "ip": session.ip,
-                "device": describe_user_agent(session.user_agent),
-                "user_agent": session.user_agent,
-                "created_at": session.created_at,
-                "last_seen_at": session.last_seen_at,
-                "current": current is not None and session.session_key == current,
-            }
-            for session in sessions_list(user=request.user)
-        ]
+        rows = session_rows(user=request.user, current_key=current_session_key(service_request(request)))
         return Response(SessionSerializer(rows, many=True).data)
 
 
@@ -56,7 +39,7 @@ class SessionDetailView(SessionsApiView):
         responses={204: None, **errors(401, 404)},
     )
     def delete(self, request, session_id: int):
-        current = _current_session_key(request)
+        current = current_session_key(service_request(request))
         session_revoke(request=service_request(request), user=request.user, session_id=session_id)
         if current is not None and not request.session.exists(current):
             logout(request._request)  # this very session ended: leave it cleanly, no half-deleted cookie
