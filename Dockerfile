@@ -4,6 +4,7 @@
 #
 #   web     (default CMD)  gunicorn cryptovault.wsgi:application            -> HTTP on :8000
 #   ws      uvicorn cryptovault.asgi:application --host 0.0.0.0 --port 8001 --ws websockets-sansio --lifespan off
+#                   --no-proxy-headers
 #                          websockets (/ws/) only; the proxy splits /ws/ to it, everything else to web
 #   worker  celery -A cryptovault worker -l INFO
 #   beat    celery -A cryptovault beat -l INFO
@@ -16,6 +17,11 @@
 # Every role needs at runtime: SECRET_KEY, FIELD_ENCRYPTION_KEYS, ALLOWED_HOSTS, DATABASE_URL,
 # REDIS_URL (see .env.example). With DEBUG off, settings refuse to start on unsafe values.
 # docker-compose.yml wires all the roles together behind an nginx proxy.
+#
+# Forwarded headers: neither server rewrites the client address or scheme from headers a client
+# can write (gunicorn: --forwarded-allow-ips "", uvicorn: --no-proxy-headers). The app reads
+# X-Forwarded-For and X-Forwarded-Proto itself, only when TRUSTED_PROXY_COUNT says proxies of
+# ours sit in front (cryptovault.clientip), so a client cannot claim another address or HTTPS.
 #
 # The HEALTHCHECK below probes :8000 (web). For ws set HEALTHCHECK_PORT=8001; for worker and
 # beat, which serve no HTTP, override or disable it (docker-compose.yml does both).
@@ -64,9 +70,10 @@ COPY . .
 
 # collectstatic imports settings with DEBUG off, which refuses to start without safe-looking
 # values. The ones below are build-only placeholders set on this RUN line alone: they are not
-# written to the image's ENV and never used at runtime. REDIS_URL keeps settings from
-# starting the embedded Redis. Code and collected static files (STATIC_ROOT, var/staticfiles
-# by default) stay owned by root, read-only for the app user; only var/ itself and
+# written to the image's ENV and never used at runtime (nothing connects to REDIS_URL during
+# collectstatic; DEBUG off just requires one). collectstatic creates var/ and var/staticfiles
+# (importing settings creates no folder). Code and collected static files (STATIC_ROOT,
+# var/staticfiles by default) stay owned by root, read-only for the app user; only var/ itself and
 # var/media (MEDIA_ROOT) are writable. Don't mount a volume over var/ (it would hide the
 # static files); mount var/media for persistent uploads.
 RUN DEBUG=false \
@@ -96,5 +103,6 @@ CMD ["gunicorn", "cryptovault.wsgi:application", \
      "--worker-tmp-dir", "/dev/shm", \
      "--timeout", "30", "--graceful-timeout", "30", \
      "--max-requests", "1000", "--max-requests-jitter", "100", \
+     "--forwarded-allow-ips", "", \
      "--error-logfile", "-"]
 # No gunicorn access log: the app writes one masked line per request, with its request id.

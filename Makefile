@@ -2,11 +2,12 @@
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
 
-.PHONY: help run test setup setup-dev lint format bench clean
+.PHONY: help run test typecheck setup setup-dev lint format bench clean
 
 help:
 	@echo "make run    - install, migrate, seed the demo and start web + worker + beat on http://127.0.0.1:8000"
-	@echo "make test   - install (incl. test tools and Chromium) and run the whole test suite"
+	@echo "make test   - install (incl. test tools and Chromium), type-check, then run the whole test suite"
+	@echo "make typecheck - mypy (with django-stubs) over the apps' models, services and selectors"
 	@echo "make lint   - ruff check and format check"
 	@echo "make format - ruff format and the fixes ruff can make"
 	@echo "make bench  - benchmarks under bench/ (see BENCHMARKS.md)"
@@ -21,8 +22,13 @@ setup-dev:
 run: setup
 	$(PY) manage.py runstack $(ARGS)
 
+# Type errors fail the run before any test starts (`make test ARGS=...` still picks the tests).
 test: setup-dev
+	$(PY) -m mypy
 	$(PY) -m pytest $(ARGS)
+
+typecheck: setup-dev
+	$(PY) -m mypy
 
 lint: setup-dev
 	.venv/bin/ruff check .
@@ -36,4 +42,4 @@ bench: setup-dev
 	$(PY) -m pytest bench $(ARGS)
 
 clean:
-	rm -rf .venv node_modules var .pytest_cache .ruff_cache test-artifacts
+	rm -rf .venv node_modules var .pytest_cache .ruff_cache .mypy_cache test-artifacts

@@ -1,11 +1,18 @@
-"""allauth, wired to our services: our verification email, our second-factor stage, audit."""
+"""allauth, wired to our services: allauth runs the sign-up, sign-in, confirm-email and
+password pages, and hands every decision with a rule behind it to the same services the API
+calls (with the actor built from allauth's request)."""
 
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 
+from cryptovault.actor import Actor
 from cryptovault.clientip import client_ip
+
+
+def _actor(request) -> Actor:
+    return Actor.from_request(request) if request is not None else Actor.system()
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -16,35 +23,35 @@ class AccountAdapter(DefaultAccountAdapter):
         # After email verification (optional here) comes the second factor, before any session.
         return [*super().get_login_stages(), "accounts.stages.SecondFactorStage"]
 
+    def save_user(self, request, user, form, commit=True):
+        user.name = form.cleaned_data.get("name", "")  # the sign-up form's extra field, saved with the user
+        return super().save_user(request, user, form, commit=commit)
+
     def send_confirmation_mail(self, request, emailconfirmation, signup) -> None:
-        """One email with both the 6-digit code and the link (allauth sends only one of them)."""
+        """One email with both the 6-digit code and the link (allauth sends only one of them).
+
+        At sign-up allauth calls this once the account and its address exist: the moment the
+        API's sign-up reaches too, so both go through `account_created` (audit and email).
+        """
+        from accounts.services.signup import account_created
         from accounts.services.verification import email_verification_send
 
-        email_verification_send(request=request, user=emailconfirmation.email_address.user)
+        user = emailconfirmation.email_address.user
+        if signup:
+            account_created(actor=_actor(request), user=user)
+        else:
+            email_verification_send(actor=_actor(request), user=user)
 
     def confirm_email(self, request, email_address) -> bool:
         from accounts.services.verification import email_verified
 
         confirmed = super().confirm_email(request, email_address)
         if confirmed:
-            email_verified(request=request, user=email_address.user, method="link")
+            email_verified(actor=_actor(request), user=email_address.user, method="link")
         return confirmed
 
-    def save_user(self, request, user, form, commit=True):
-        from security.audit import audit_record
-
-        user.name = form.cleaned_data.get("name", "")  # the sign-up form's extra field, saved with the user
-        user = super().save_user(request, user, form, commit=commit)
-        if commit:
-            audit_record("account.signed_up", request=request, user=user, via="page")
-        return user
-
     def set_password(self, user, password) -> None:
-        """Password changes and resets both come here: other sessions and tokens end."""
-        from accounts.services.sessions import credentials_changed
-        from security.audit import audit_record
+        """Password changes and resets on allauth's pages: the same service as the API's."""
+        from accounts.services.passwords import password_set
 
-        super().set_password(user, password)
-        request = context.request
-        audit_record("auth.password_changed", request=request, user=user)
-        credentials_changed(request=request if getattr(request, "user", None) == user else None, user=user)
+        password_set(actor=_actor(context.request), user=user, password=password)

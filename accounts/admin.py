@@ -2,7 +2,10 @@
 
 No page shows a secret: not the password hash (Django masks it), not a TOTP seed, not a
 recovery, SMS or API key digest, not a refresh token or a session key. Support (view-only
-staff, see accounts.services.roles) reads these pages; only admins act on them.
+staff, see accounts.services.roles) reads these pages; only admins act on them, and only
+through actions that call the same services as the pages and the API (audited): assigning a
+role, deleting (anonymising) an account, clearing a lockout, revoking a key. Nothing about an
+account is edited in a form here, and nothing is hard-deleted.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from allauth.usersessions.admin import UserSessionAdmin as AllauthUserSessionAdm
 from allauth.usersessions.models import UserSession
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -21,10 +25,15 @@ from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import ApiKey, RecoveryCodeDevice, SMSDevice, TOTPDevice, User
-from accounts.selectors import lockout_attempts, users_with_account_state
+from accounts.selectors import lockout_attempts, two_factor_summary, users_with_account_state
 from accounts.services.api_keys import api_key_revoke
 from accounts.services.auth import lockout_clear
-from accounts.services.second_factor import two_factor_summary
+from accounts.services.roles import ADMIN, SUPPORT, TRADER, role_assign
+from accounts.services.signup import account_created
+from accounts.services.your_data import account_delete
+from cryptovault.admin_gate import StaffGateAdminMixin
+from cryptovault.errors import DomainError
+from cryptovault.pages import page_actor
 
 
 def _attempts_link(email: str, label: str) -> str:
@@ -66,8 +75,8 @@ class LockedOutFilter(_AnnotatedYesNoFilter):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Users by email with their verification, 2FA and lockout state; the password is set through
-    Django's reset form, never shown."""
+    """Users by email with their verification, 2FA and lockout state. Nothing is edited in the form;
+    staff never choose a password (users reset their own from the email link)."""
 
     ordering = ["email"]
     list_display = [
@@ -84,29 +93,45 @@ class UserAdmin(DjangoUserAdmin):
     ]
     list_filter = [EmailVerifiedFilter, TwoFactorFilter, LockedOutFilter, "is_staff", "is_active", "groups"]
     search_fields = ["email", "name"]
-    readonly_fields = [
-        "timezone",
-        "phone",
-        "phone_verified_at",
-        "email_verified_state",
-        "two_factor_state",
-        "lockout_state",
-        "anonymised_at",
-        "date_joined",
-        "last_login",
-    ]
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email",)}),
         (_("Profile"), {"fields": ("name", "timezone", "phone", "phone_verified_at")}),
         (_("Security"), {"fields": ("email_verified_state", "two_factor_state", "lockout_state")}),
-        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Role"), {"fields": ("roles", "is_active", "is_staff", "is_superuser")}),
         (_("Dates"), {"fields": ("last_login", "date_joined", "anonymised_at")}),
     )
+    # Every field is read-only: a role, a deletion, a lockout each go through an audited action.
+    readonly_fields = [field for _, section in fieldsets for field in section["fields"]]
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),)
-    actions = ["clear_lockout"]
+    actions = ["clear_lockout", "make_trader", "make_support", "make_admin", "delete_accounts"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return users_with_account_state(super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # accounts are anonymised, never hard-deleted
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_anonymise_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.delete_user")
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        """Only an added account is saved here; it gets what every new account gets (audit, email)."""
+        if change:
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+        account_created(actor=page_actor(request), user=obj)
+
+    def user_change_password(self, request: HttpRequest, id, form_url=""):
+        """Staff never choose a user's password: the user resets it from the email link."""
+        raise PermissionDenied
 
     # --- changelist columns -----------------------------------------------------------------
     @admin.display(boolean=True, description=_("email verified"), ordering="has_verified_email")
@@ -161,9 +186,10 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description=_("Clear login lockout"), permissions=["change"])
     def clear_lockout(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         """Lets the selected users sign in again from the locked addresses (audited)."""
+        actor = page_actor(request)
         cleared_users = 0
         for user in queryset:
-            if lockout_clear(request=request, user=user):
+            if lockout_clear(actor=actor, user=user):
                 cleared_users += 1
         self.message_user(
             request,
@@ -171,9 +197,41 @@ class UserAdmin(DjangoUserAdmin):
             messages.SUCCESS if cleared_users else messages.INFO,
         )
 
+    def _assign(self, request: HttpRequest, queryset: QuerySet[User], role: str) -> None:
+        actor, assigned = page_actor(request), 0
+        for user in queryset:
+            try:
+                role_assign(actor=actor, user=user, role=role)
+                assigned += 1
+            except DomainError as exc:
+                self.message_user(request, f"{user.email}: {exc.message}", messages.WARNING)
+        self.message_user(request, _("%(count)s user(s) are now %(role)s.") % {"count": assigned, "role": role})
+
+    @admin.action(description=_("Make trader (no admin access)"), permissions=["change"])
+    def make_trader(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._assign(request, queryset, TRADER)
+
+    @admin.action(description=_("Make support (reads the admin, changes nothing)"), permissions=["change"])
+    def make_support(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._assign(request, queryset, SUPPORT)
+
+    @admin.action(description=_("Make admin (every permission)"), permissions=["change"])
+    def make_admin(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._assign(request, queryset, ADMIN)
+
+    @admin.action(description=_("Delete accounts (anonymise; the audit log keeps them)"), permissions=["anonymise"])
+    def delete_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor, deleted = page_actor(request), 0
+        for user in queryset.exclude(pk=request.user.pk).filter(anonymised_at__isnull=True):
+            account_delete(actor=actor, user=user)
+            deleted += 1
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, _("Your own account is deleted from its Your data page."), messages.WARNING)
+        self.message_user(request, _("Deleted (anonymised) %(count)s account(s).") % {"count": deleted})
+
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(StaffGateAdminMixin, admin.ModelAdmin):
     """Keys by owner and prefix; the digest stays out. Revoking is the one action (audited)."""
 
     list_display = ["name", "user", "prefix", "scopes", "last_used_at", "last_used_ip", "expires_at", "revoked_at"]
@@ -209,14 +267,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected API keys"), permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        revoked = 0
+        actor, revoked = page_actor(request), 0
         for key in queryset.filter(revoked_at__isnull=True).select_related("user"):
-            api_key_revoke(request=request, user=key.user, key_id=key.pk)
+            api_key_revoke(actor=actor, key=key)
             revoked += 1
         self.message_user(request, _("Revoked %(count)s API key(s).") % {"count": revoked}, messages.SUCCESS)
 
 
-class _ReadOnlyDeviceAdmin(admin.ModelAdmin):
+class _ReadOnlyDeviceAdmin(StaffGateAdminMixin, admin.ModelAdmin):
     """Second factors are shown, never their seeds or digests, and change only through the user's
     own security page (which audits and signs other sessions out)."""
 
@@ -271,7 +329,7 @@ admin.site.unregister(UserSession)
 
 
 @admin.register(UserSession)
-class UserSessionAdmin(AllauthUserSessionAdmin):
+class UserSessionAdmin(StaffGateAdminMixin, AllauthUserSessionAdmin):
     """allauth's, searchable by email (it searched a username we do not have), read-only."""
 
     list_select_related = ["user"]
@@ -291,7 +349,7 @@ admin.site.unregister(BlacklistedToken)
 
 
 @admin.register(OutstandingToken)
-class RefreshTokenAdmin(OutstandingTokenAdmin):
+class RefreshTokenAdmin(StaffGateAdminMixin, OutstandingTokenAdmin):
     """simplejwt's, without the token itself: a refresh token shown is a refresh token stolen."""
 
     fields = ["jti", "user", "created_at", "expires_at"]
@@ -302,7 +360,8 @@ class RefreshTokenAdmin(OutstandingTokenAdmin):
 
 
 @admin.register(BlacklistedToken)
-class RevokedTokenAdmin(BlacklistedTokenAdmin):
+class RevokedTokenAdmin(StaffGateAdminMixin, BlacklistedTokenAdmin):
+    owner_field = "token__user"
     fields = ["token_jti", "token_user", "blacklisted_at"]
     readonly_fields = fields
     search_fields = ["token__user__email", "token__jti"]

@@ -7,12 +7,36 @@ A session counts only once the second factor was given at sign-in (django-otp's
 
 from __future__ import annotations
 
+from axes.utils import reset as axes_reset
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from accounts.errors import AccountLocked, InvalidCredentials
+from accounts.models import User
 from accounts.services.api_keys import api_key_authenticate
 from cryptovault.clientip import client_ip
+
+
+def password_check(request: HttpRequest, *, email: str, password: str) -> User:
+    """The account behind email and password, for the token endpoints.
+
+    It needs the Django request, not an actor: django-axes counts failures and refuses a
+    locked-out client by address inside Django's authenticate(), and marks the request
+    (`axes_locked_out`) for its middleware. The sign-in page reaches the same backend
+    through allauth.
+    """
+    user = authenticate(request, email=email, password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise AccountLocked()
+    if user is None:
+        raise InvalidCredentials(field="password")
+    # A token sign-in is not a session login (no user_logged_in signal), so axes' reset on
+    # success is done here: earlier failures no longer count toward a lockout.
+    axes_reset(ip=client_ip(request), username=user.email)
+    return user
 
 
 def user_may_authenticate(user) -> bool:
@@ -51,7 +75,7 @@ class VerifiedSessionAuthentication(authentication.SessionAuthentication):
         if result is None:
             return None
         user, auth = result
-        from accounts.services.second_factor import two_factor_enabled
+        from accounts.selectors import two_factor_enabled
 
         # is_verified() is already known (OTPMiddleware); only unverified sessions pay for the check.
         if not user.is_verified() and two_factor_enabled(user):

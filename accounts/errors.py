@@ -52,3 +52,22 @@ class SMSUnavailable(DomainError):
     status_code = 503
     code = "sms_unavailable"
     default_message = "The text message could not be sent. Try again in a minute."
+
+
+class AccountLocked(DomainError):
+    """django-axes locked this account for this client. AxesMiddleware answers the same 429
+    (accounts.lockout) for pages; the API raises this so the view stops right there."""
+
+    status_code = 429
+    code = "account_locked"
+
+    def __init__(self) -> None:
+        from accounts.lockout import lockout_message, lockout_seconds  # it renders pages; errors stay plain
+
+        super().__init__(lockout_message())
+        self.headers = {"Retry-After": str(lockout_seconds())}
+
+
+class TwoFactorAlreadyOff(DomainError):
+    code = "two_factor_off"
+    default_message = "Two-factor authentication is already off."

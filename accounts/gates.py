@@ -2,10 +2,11 @@
 
 - trading and connecting exchanges need a verified email;
 - sensitive actions also need 2FA switched on (REQUIRE_2FA_FOR_SENSITIVE_ACTIONS) and a
-  fresh second factor: step-up within SECOND_FACTOR_STEP_UP_SECONDS, or `otp_code` given now.
+  fresh second factor: a proof within SECOND_FACTOR_STEP_UP_SECONDS (`Actor.second_factor_at`),
+  or `otp_code` given now.
 
-Pages turn the errors into redirects that come back (`sensitive_page`), the API into 403s
-with the error's code.
+The gate takes the actor, not the request: pages turn its errors into redirects that come back
+(`sensitive_page`), the API into 403s with the error's code.
 """
 
 from __future__ import annotations
@@ -17,32 +18,50 @@ from django.contrib import messages
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_otp.models import Device
 
 from accounts.errors import EmailNotVerified, StepUpRequired, TwoFactorSetupRequired
+from accounts.models import User
 from accounts.next_url import with_next
-from accounts.services.second_factor import second_factor_verify, step_up_is_fresh, two_factor_enabled
+from accounts.selectors import two_factor_enabled
+from accounts.services.second_factor import second_factor_verify
+from cryptovault.actor import Actor
 
 
-def require_verified_email(request: HttpRequest) -> None:
-    if not request.user.email_verified:
+def require_verified_email(user: User) -> None:
+    if not user.email_verified:
         raise EmailNotVerified()
 
 
 def require_sensitive_action(
-    request: HttpRequest, *, otp_code: str = "", challenge_id: str = "", needs_verified_email: bool = True
-) -> None:
-    user = request.user
+    actor: Actor, *, otp_code: str = "", challenge_id: str = "", needs_verified_email: bool = True
+) -> Device | None:
+    """Refuse unless the actor may do something sensitive now; the device when `otp_code` proved it.
+
+    Operators running a command or a task have the server itself and are not asked.
+    """
+    if actor.via in ("command", "task", "system"):
+        return None
+    user = actor.user
     if needs_verified_email:
-        require_verified_email(request)
-    if settings.REQUIRE_2FA_FOR_SENSITIVE_ACTIONS and not two_factor_enabled(user):
+        require_verified_email(user)
+    enabled = two_factor_enabled(user)
+    if settings.REQUIRE_2FA_FOR_SENSITIVE_ACTIONS and not enabled:
         raise TwoFactorSetupRequired()
-    if not two_factor_enabled(user):
-        return
+    if not enabled:
+        return None
     if otp_code:
-        second_factor_verify(request=request, user=user, code=otp_code, challenge_id=challenge_id, purpose="step_up")
-        return
-    if not step_up_is_fresh(request):
+        return second_factor_verify(actor=actor, user=user, code=otp_code, challenge_id=challenge_id, purpose="step_up")
+    if not actor.proved_second_factor_within(settings.SECOND_FACTOR_STEP_UP_SECONDS):
         raise StepUpRequired()
+    return None
+
+
+def require_step_up_if_two_factor(actor: Actor, *, otp_code: str = "", challenge_id: str = "") -> None:
+    """Changing second factors while 2FA is on needs a fresh proof (a stolen session alone must
+    not swap the phone); with 2FA off there is nothing to prove yet."""
+    if two_factor_enabled(actor.user):
+        require_sensitive_action(actor, otp_code=otp_code, challenge_id=challenge_id, needs_verified_email=False)
 
 
 def _with_next(url_name: str, request: HttpRequest) -> str:
@@ -57,9 +76,9 @@ def sensitive_page(*, needs_verified_email: bool = True, needs_two_factor: bool 
         def wrapped(request: HttpRequest, *args, **kwargs):
             try:
                 if needs_two_factor:
-                    require_sensitive_action(request, needs_verified_email=needs_verified_email)
+                    require_sensitive_action(Actor.from_request(request), needs_verified_email=needs_verified_email)
                 elif needs_verified_email:
-                    require_verified_email(request)
+                    require_verified_email(request.user)
             except EmailNotVerified as exc:
                 messages.warning(request, exc.message)
                 return redirect(_with_next("accounts:verify_email", request))

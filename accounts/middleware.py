@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 
+from accounts.durations import session_absolute_lifetime
+
 SIGNED_IN_AT_SESSION_KEY = "cv_signed_in_at"
 
 
@@ -24,5 +26,7 @@ class SessionLifetimeMiddleware:
                 request.session[SIGNED_IN_AT_SESSION_KEY] = int(time.time())
             elif time.time() - signed_in_at > settings.SESSION_ABSOLUTE_TIMEOUT:
                 logout(request)
-                messages.info(request, "Your session ended after 12 hours. Sign in again to continue.")
+                messages.info(
+                    request, f"Your session ended after {session_absolute_lifetime()}. Sign in again to continue."
+                )
         return self.get_response(request)

@@ -10,29 +10,39 @@ from django.dispatch import receiver
 
 from accounts.lockout import username_for_axes
 from accounts.middleware import SIGNED_IN_AT_SESSION_KEY
+from cryptovault.actor import Actor
 from security.audit import audit_record
+
+
+def _actor(request) -> Actor:
+    return Actor.from_request(request) if request is not None else Actor.system()
 
 
 @receiver(user_logged_in, dispatch_uid="accounts_audit_login")
 def _signed_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT_SESSION_KEY] = int(time.time())
-    audit_record("auth.signed_in", request=request, user=user)
+    audit_record("auth.signed_in", actor=_actor(request).signed_in_as(user), user=user)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts_audit_logout")
 def _signed_out(sender, request, user, **kwargs):
     if user is not None:
-        audit_record("auth.signed_out", request=request, user=user)
+        audit_record("auth.signed_out", actor=_actor(request).signed_in_as(user), user=user)
 
 
 @receiver(user_login_failed, dispatch_uid="accounts_audit_login_failed")
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
     audit_record(
-        "auth.sign_in_failed", request=request, actor_email=username_for_axes(request, credentials), outcome="failure"
+        "auth.sign_in_failed",
+        actor=_actor(request),
+        actor_email=username_for_axes(request, credentials),
+        outcome="failure",
     )
 
 
 @receiver(user_locked_out, dispatch_uid="accounts_audit_locked_out")
 def _locked_out(sender, request, username, ip_address, **kwargs):
-    audit_record("auth.locked_out", request=request, actor_email=username or "", outcome="failure", ip_seen=ip_address)
+    audit_record(
+        "auth.locked_out", actor=_actor(request), actor_email=username or "", outcome="failure", ip_seen=ip_address
+    )

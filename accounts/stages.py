@@ -5,7 +5,7 @@ from __future__ import annotations
 from allauth.account.stages import LoginStage
 from allauth.core.internal.httpkit import headed_redirect_response
 
-from accounts.services.second_factor import two_factor_enabled
+from accounts.selectors import two_factor_enabled
 
 
 class SecondFactorStage(LoginStage):

@@ -148,13 +148,23 @@ def server_command(kind: str, port: int, workers: int | None = None) -> list[str
 
 
 @contextlib.contextmanager
-def server(kind: str, env: dict[str, str], workers: int | None = None, log_path: Path | None = None):
-    """Run gunicorn or uvicorn on a free 127.0.0.1 port; yield its base URL."""
+def server(
+    kind: str,
+    env: dict[str, str],
+    workers: int | None = None,
+    log_path: Path | None = None,
+    cwd: Path | None = None,
+):
+    """Run gunicorn or uvicorn on a free 127.0.0.1 port; yield its base URL.
+
+    `cwd`: the checkout to serve (default this one). gunicorn puts its working directory first
+    on sys.path, so another checkout's code (benchmark 5's "before") needs it as cwd.
+    """
     port = free_port()
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
         server_command(kind, port, workers),
-        cwd=BASE_DIR,
+        cwd=cwd or BASE_DIR,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

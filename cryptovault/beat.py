@@ -32,7 +32,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "accounts-expired-purge": {
         "task": "accounts.expired_purge",
         "schedule": Cron(minute="17", hour="3"),
-        "description": "Deletes expired SMS and email codes and expired JWT records.",
+        "description": "Deletes expired SMS and email codes, unfinished authenticator set-ups and expired JWT records.",
     },
 }
 

@@ -32,8 +32,3 @@ def client_ip(request: HttpRequest) -> str:
 def client_ip_for_axes(request: HttpRequest, *args) -> str:
     """django-axes calls its AXES_CLIENT_IP_CALLABLE with the request only (and older versions with more)."""
     return client_ip(request)
-
-
-def client_ip_for_ratelimit(group: str, request: HttpRequest) -> str:
-    """django-ratelimit's key function signature."""
-    return client_ip(request)

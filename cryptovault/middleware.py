@@ -92,9 +92,8 @@ class ApiHeadersMiddleware:
         response = self.get_response(request)
         if request.path.startswith("/api/"):
             response["X-API-Version"] = settings.API_VERSION
-            rate_limit = getattr(request, "rate_limit", None)
+            rate_limit = getattr(request, "rate_limit", None)  # a cryptovault.ratelimits.RateLimitState
             if rate_limit is not None:
-                response["X-RateLimit-Limit"] = str(rate_limit.limit)
-                response["X-RateLimit-Remaining"] = str(rate_limit.remaining)
-                response["X-RateLimit-Policy"] = rate_limit.policy
+                for header, value in rate_limit.headers().items():  # Limit, Remaining, Reset, Policy
+                    response[header] = value
         return response

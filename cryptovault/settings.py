@@ -8,7 +8,6 @@ DEBUG off, unsafe values stop the process at import with the variable named.
 from __future__ import annotations
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -27,15 +26,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-# A developer's or deployer's .env must not change what the test suite proves, so under
-# pytest no file is read unless ENV_FILE names one; ENV_FILE="" turns the file off anywhere.
-UNDER_PYTEST = "pytest" in sys.modules
-ENV_FILE = os.environ.get("ENV_FILE", "" if UNDER_PYTEST else str(BASE_DIR / ".env"))
+# The process environment wins; a dotenv file fills in the rest: .env in the project root, or
+# the file ENV_FILE names, and ENV_FILE="" reads none. The test set-up (cryptovault.pytest_plugin)
+# sets ENV_FILE="" and TESTING=true, so a developer's .env never changes what the suite proves.
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
 if ENV_FILE and Path(ENV_FILE).is_file():
     environ.Env.read_env(ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=True)
-TESTING = UNDER_PYTEST or env.bool("TESTING", default=False)
+# Test-mode settings: fast password hashing, static files from their sources, no online
+# password check.
+TESTING = env.bool("TESTING", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY if DEBUG else "")
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEVELOPMENT_FIELD_ENCRYPTION_KEY] if DEBUG else [])
@@ -116,6 +117,8 @@ WSGI_APPLICATION = "cryptovault.wsgi.application"
 ASGI_APPLICATION = "cryptovault.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 SITE_NAME = "CryptoVault"
+# Where links in emails point when no request says it (commands, tasks): the public address.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 TEMPLATES = [
     {
@@ -129,13 +132,14 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "cryptovault.context_processors.site",
+                "accounts.context_processors.account",
             ],
         },
     },
 ]
 
 # --- Database ----------------------------------------------------------------------------------
-VAR_DIR.mkdir(exist_ok=True)
+# Importing settings creates nothing: var/ is made by scripts/setup.sh, runstack and the test set-up.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cryptovault.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's built-in psycopg pool: connections are reused across requests instead of
@@ -169,12 +173,17 @@ def redis_url_with_db(url: str, db: int) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
+# No REDIS_URL configured means the embedded default (EMBEDDED_REDIS). Settings never start a
+# server: the runners do, and pass its URL on as REDIS_URL to every process they start:
+# `manage.py runstack` (make run) and the test set-up (cryptovault.pytest_plugin), both through
+# cryptovault.embedded_redis. A process started by hand without REDIS_URL (manage.py shell, a
+# worker) falls back to a Redis on this machine's standard port, and fails on first use if none
+# listens there. With DEBUG off a missing REDIS_URL is refused above.
 REDIS_URL = env.str("REDIS_URL", default="")
 EMBEDDED_REDIS = not REDIS_URL
+FALLBACK_REDIS_URL = "redis://127.0.0.1:6379"
 if EMBEDDED_REDIS:
-    from cryptovault.embedded_redis import start_embedded_redis
-
-    REDIS_URL = start_embedded_redis()
+    REDIS_URL = FALLBACK_REDIS_URL
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=redis_url_with_db(REDIS_URL, 0))
 CACHE_URL = env.str("CACHE_REDIS_URL", default=redis_url_with_db(REDIS_URL, 1))
@@ -265,8 +274,8 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3  # the link; the code lives EMAIL_VER
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_SESSION_REMEMBER = False
-# django-ratelimit (accounts.ratelimits) limits these endpoints with the headers the API
-# promises; allauth's own limits would answer first, without them.
+# cryptovault.ratelimits limits these endpoints with the headers the API promises; allauth's
+# own limits would answer first, without them.
 ACCOUNT_RATE_LIMITS = False
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT  # sessions list the same client IP as everything else
 USERSESSIONS_TRACK_ACTIVITY = True
@@ -300,8 +309,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_code", "code"]
 
-# Per-client limits on the account endpoints (django-ratelimit, counted in the shared cache).
-ACCOUNTS_RATE_LIMITS = {
+# Per-client-IP limits on POSTs to endpoints marked `@rate_limited(group)` (cryptovault.ratelimits:
+# atomic counters in the cache's Redis, shared by a group's pages and API endpoints).
+RATE_LIMITS = {
     "signup": env.str("RATE_LIMIT_SIGNUP", default="5/m"),
     "login": env.str("RATE_LIMIT_LOGIN", default="10/m"),
     "verify_email": env.str("RATE_LIMIT_VERIFY_EMAIL", default="10/m"),
@@ -309,7 +319,6 @@ ACCOUNTS_RATE_LIMITS = {
     "forgot_password": env.str("RATE_LIMIT_FORGOT_PASSWORD", default="3/m"),
     "reset_password": env.str("RATE_LIMIT_RESET_PASSWORD", default="5/m"),
 }
-RATELIMIT_USE_CACHE = "default"
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -325,7 +334,12 @@ SIMPLE_JWT = {
 }
 
 # --- Email -------------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))  # EMAIL_BACKEND, EMAIL_HOST, ...
+_email = env.email_url("EMAIL_URL", default="consolemail://")  # EMAIL_BACKEND, EMAIL_HOST, ...
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    # Django's console backend prints the raw MIME message, whose quoted-printable text breaks
+    # and =3D-escapes a verification link; this one prints the decoded text part.
+    _email["EMAIL_BACKEND"] = "cryptovault.mail.ConsoleEmailBackend"
+vars().update(_email)
 # SMS: the logging backend prints each message (development); production sets TWILIO_*.
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
@@ -348,8 +362,8 @@ USE_TZ = True
 
 # --- Static files ------------------------------------------------------------------------------
 STATIC_URL = "/static/"
+# Made by collectstatic, runstack and the test set-up, not here (WhiteNoise warns when it is missing).
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "staticfiles")
-Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
@@ -413,34 +427,41 @@ REST_FRAMEWORK = {
         "accounts.permissions.ApiKeyScopes",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "cryptovault.api.throttling.AnonymousRateThrottle",
-        "cryptovault.api.throttling.UserRateThrottle",
+        # One throttle: the user-or-anon budget below plus the endpoint's rate_limited groups.
+        "cryptovault.api.throttling.RateLimitThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
     },
-    # Client IPs for throttling come from REMOTE_ADDR unless trusted proxies sit in front
-    # (then from X-Forwarded-For, counted from the right), so the header cannot be spoofed.
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PAGINATION_CLASS": "cryptovault.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
     "DEFAULT_VERSION": "v1",
     "ALLOWED_VERSIONS": ["v1"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents the errors each operation can answer from what its view is made of (cryptovault/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "cryptovault.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "cryptovault.api.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
+
+
+def _minutes(seconds: float) -> str:
+    """A duration setting as the API description states it."""
+    minutes = round(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "CryptoVault API",
     "DESCRIPTION": (
         "The CryptoVault integration API.\n\n"
         "**Authentication.** Three ways: (1) a JWT: POST /api/v1/auth/token/ with email and password "
         "(plus `otp_code` once two-factor authentication is on; the first try without it answers 401 "
-        "`otp_required`) returns an access token (15 minutes) sent as `Authorization: Bearer <access>`, "
+        f"`otp_required`) returns an access token ({_minutes(SIMPLE_JWT['ACCESS_TOKEN_LIFETIME'].total_seconds())}) "
+        "sent as `Authorization: Bearer <access>`, "
         "and a refresh token for /api/v1/auth/token/refresh/ (single use: each refresh returns a new one; "
         "/api/v1/auth/logout/ blacklists it). (2) A personal API key, created under /api/v1/auth/api-keys/ "
         "and sent as `Authorization: Api-Key cvk_...` (or `X-API-Key`): its scopes (read, trade, withdraw) "
@@ -448,10 +469,11 @@ SPECTACULAR_SETTINGS = {
         "passwords, 2FA, sessions). (3) The browser session (with its CSRF token), once signed in "
         "with the second factor.\n\n"
         "**Sensitive actions** (API keys, disabling 2FA, adding a phone) need 2FA on and a fresh proof: "
-        "`otp_code` in the request, or a step-up (/api/v1/auth/2fa/step-up/) within the last 5 minutes, "
+        "`otp_code` in the request, or a step-up (/api/v1/auth/2fa/step-up/) within the last "
+        f"{_minutes(SECOND_FACTOR_STEP_UP_SECONDS)}, "
         "which gives a JWT client an access token carrying the proof.\n\n"
         "Every response carries X-Request-ID and X-API-Version; throttled responses answer 429 with "
-        "Retry-After and X-RateLimit-Limit/-Remaining/-Policy. Errors are JSON objects with "
+        "Retry-After and X-RateLimit-Limit/-Remaining/-Reset/-Policy. Errors are JSON objects with "
         "`detail`, `code`, optional per-field `errors` and the `request_id`."
     ),
     "VERSION": "1.0.0",

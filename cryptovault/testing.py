@@ -1,4 +1,4 @@
-"""Shared test machinery: a real ASGI server on loopback, and a real Celery worker.
+"""Shared test machinery: a real ASGI server on loopback, a real Celery worker, Redis probes.
 
 Browser and websocket tests talk to the project the way users do: over TCP to uvicorn
 serving the ASGI application (HTTP and websockets), backed by the test database and
@@ -21,6 +21,8 @@ import uvicorn
 from django.conf import settings
 from django.db import connection
 
+from cryptovault.embedded_redis import answers_ping
+
 
 class AsgiTestServer:
     """uvicorn serving cryptovault.asgi in a background thread of the test process."""
@@ -41,7 +43,9 @@ class AsgiTestServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="websockets-sansio")
+        # Like every server the project starts: the client address is the peer's, never rewritten
+        # from X-Forwarded-For (cryptovault.clientip reads it as TRUSTED_PROXY_COUNT says).
+        config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="websockets-sansio", proxy_headers=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
 
@@ -127,3 +131,26 @@ class CeleryTestWorker:
                 self._process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+
+
+# --- Redis servers started by tests (test_embedded_redis.py, test_run_command.py) ----------------
+
+
+def wait_until_silent(port: int, timeout: float) -> bool:
+    """Whether the Redis server on this port stops answering within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not answers_ping(port):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def shut_down_if_still_there(port: int) -> None:
+    """A test that failed must not leave a server behind (a daemonised one is nobody's child)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+            conn.sendall(b"SHUTDOWN NOSAVE\r\n")
+            conn.recv(16)
+    except OSError:
+        pass

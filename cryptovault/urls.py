@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from accounts.ratelimits import rate_limited
 from cryptovault import health, views
 from cryptovault.api.docs import RedocDocsView, SwaggerDocsView
+from cryptovault.ratelimits import rate_limited
 
 admin.site.site_header = "CryptoVault administration"
 admin.site.site_title = "CryptoVault admin"
@@ -28,7 +28,7 @@ urlpatterns = [
     path("health", health.liveness, name="health"),
     path("health/ready", health.readiness, name="health-ready"),
     path("admin/", admin.site.urls),
-    # allauth's pages, each behind its per-client rate limit (accounts.ratelimits).
+    # allauth's pages, each behind its per-client rate limit (cryptovault.ratelimits).
     path("accounts/login/", rate_limited("login")(allauth_views.login), name="account_login"),
     path("accounts/signup/", rate_limited("signup")(allauth_views.signup), name="account_signup"),
     path(
@@ -56,6 +56,7 @@ urlpatterns = [
     path("accounts/email/", views.page_not_found, name="account_email"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("security/", include("security.urls")),
     path("api/v1/", include(("cryptovault.api.urls", "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="swagger-ui"),

@@ -1,4 +1,4 @@
-"""WSGI entry point: gunicorn serves HTTP in production (see README, Production)."""
+"""WSGI entry point: gunicorn serves HTTP in production (see docs/operations.md)."""
 
 import os
 

@@ -66,6 +66,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# The SQLite database and local files live in var/. Importing settings creates no folder, so
+# a manage.py command run before `make run` (which creates it too) finds it here.
+mkdir -p var
+
 if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "Installing Debian's chromium for the browser tests"

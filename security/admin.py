@@ -1,14 +1,15 @@
 from django.contrib import admin
 
+from cryptovault.admin_gate import StaffGateAdminMixin
 from security.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(StaffGateAdminMixin, admin.ModelAdmin):
     """The audit log is evidence: staff read and search it, nobody edits or deletes it."""
 
-    list_display = ["created_at", "action", "outcome", "actor_email", "ip", "request_id"]
-    list_filter = ["action", "outcome", "created_at"]
+    list_display = ["created_at", "action", "outcome", "via", "actor_email", "ip", "request_id"]
+    list_filter = ["action", "outcome", "via", "created_at"]
     search_fields = ["actor_email", "user__email", "ip", "request_id", "action"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"

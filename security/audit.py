@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
-from cryptovault.clientip import client_ip
+from cryptovault.actor import Actor
 from cryptovault.logging import mask_secrets
-from cryptovault.request_context import current_request_id
 from security.models import AuditEvent
 
 _SECRET_DETAIL_NAMES = ("password", "secret", "token", "code", "key", "otp")
@@ -31,31 +28,33 @@ def _safe_details(details: dict[str, Any]) -> dict[str, Any]:
 def audit_record(
     action: str,
     *,
-    request: HttpRequest | None = None,
-    user=None,
+    actor: Actor,
+    user: Any = None,
     actor_email: str = "",
     outcome: str = "success",
     **details: Any,
 ) -> AuditEvent:
-    """Record `action` by `user` (or an unknown actor named by `actor_email`) from `request`."""
+    """Record `action` on `user`'s account (by default the actor's own) by `actor`.
+
+    `actor_email` names an actor who is not signed in (a failed sign-in types an address).
+    Staff acting on someone else's account stay named, and the record says `by_staff`.
+    """
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
-    request_user = getattr(request, "user", None) if request is not None else None
-    signed_in = request_user is not None and request_user.is_authenticated
-    if user is None and signed_in:
-        user = request_user
+    if user is None:
+        user = actor.user
     if not actor_email:
-        # The actor is whoever is signed in; staff acting on someone else's account stay named.
-        actor_email = request_user.email if signed_in else (user.email if user is not None else "")
-    if signed_in and user is not None and request_user.pk != user.pk:
+        actor_email = actor.user.email if actor.user is not None else (user.email if user is not None else "")
+    if actor.user is not None and user is not None and not actor.acts_for(user):
         details = {**details, "by_staff": True}
     return AuditEvent.objects.create(
         user=user,
         actor_email=actor_email[:254],
         action=action,
         outcome=outcome,
-        ip=client_ip(request) if request is not None else None,
-        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:512],
-        request_id=current_request_id() if request is not None else "",
+        via=actor.via,
+        ip=actor.ip,
+        user_agent=actor.user_agent[:512],
+        request_id=actor.request_id,
         details=_safe_details(details),
     )

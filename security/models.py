@@ -5,15 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from cryptovault.access import OwnedQuerySet
 
-class AuditEventQuerySet(models.QuerySet):
-    def visible_to(self, user) -> AuditEventQuerySet:
-        """A user sees the records about their own account; staff with the permission see all."""
-        if user.is_authenticated and user.has_perm("security.view_auditevent"):
-            return self
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(user=user)
+
+class AuditEventQuerySet(OwnedQuerySet):
+    """A user sees the records about their own account; staff see everyone's in the admin."""
 
 
 class AuditEvent(models.Model):
@@ -32,6 +28,12 @@ class AuditEvent(models.Model):
         max_length=254, blank=True, help_text="Who acted (the user, or staff), as typed or as known then."
     )
     action = models.CharField(max_length=64, db_index=True)
+    via = models.CharField(
+        max_length=16,
+        blank=True,
+        db_index=True,
+        help_text="Where it came from: page, api, admin, command, task, system.",
+    )
     outcome = models.CharField(max_length=16, default="success", db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)

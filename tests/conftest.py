@@ -1,20 +1,37 @@
-"""Fixtures shared by the whole suite: the three users, clients, a live ASGI server.
+"""Fixtures shared by the whole suite: the three users, each signed in the ways people and
+integrations sign in, a live ASGI server and a Celery worker.
 
 Every test talks to real services: the test database (PostgreSQL in CI, SQLite
 otherwise), Redis (the machine's in CI, the embedded one otherwise) for the cache,
 the channel layer and the Celery broker.
+
+The three users every app's tests share: `owner` owns the rows; `outsider` is another
+signed-in user who must never reach them (404); `staff_user` is a superuser for staff-only
+routes. Each signed in as a browser (`owner_client`, `outsider_client`, `staff_client`) and as
+an integration (`owner_jwt`, `outsider_jwt`, `staff_jwt`: bearer tokens from
+/api/v1/auth/token/). `verified_owner` and `secured_owner` (verified email, authenticator app
+on, its recovery codes in `.recovery_codes`) are the owner ready for verified-only and sensitive
+actions; `secured_jwt` is their token obtained with the second factor.
+
+A new model's access tests are mostly entries, not code: each route that takes its id gets one
+line in tests/access_matrix.py (the outsider's 404 for every method, the owner's success), each
+list one line in tests/list_queries.py (its query count pinned for one row and many). What is
+left to write is what the model does for its owner. Plain helpers (PASSWORD, sign_in,
+with_access) are in tests/helpers.py; fixtures stay in conftest.py files.
 """
 
 from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from cryptovault.testing import AsgiTestServer, CeleryTestWorker
 from tests.factories import UserFactory
-
-PASSWORD = "correct-horse-battery-staple"
+from tests.fakes.authenticator import turn_on_totp, unused_totp_code, verify_email_of
+from tests.helpers import PASSWORD, sign_in
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +65,34 @@ def owner_client(client, owner):
 
 
 @pytest.fixture
+def outsider_client(outsider) -> Client:
+    """The outsider's browser, signed in: a client of its own, beside `owner_client`."""
+    client = Client()
+    client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def staff_client(staff_user) -> Client:
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def verified_owner(owner: User) -> User:
+    verify_email_of(owner)
+    return owner
+
+
+@pytest.fixture
+def secured_owner(verified_owner: User) -> User:
+    """Verified email and an authenticator app: ready for sensitive actions."""
+    verified_owner.recovery_codes = turn_on_totp(verified_owner)
+    return verified_owner
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
 
@@ -56,6 +101,35 @@ def api_client():
 def owner_api_client(api_client, owner):
     api_client.force_login(owner)
     return api_client
+
+
+@pytest.fixture
+def owner_jwt(api_client, owner) -> APIClient:
+    """The owner signed in with a JWT (no second factor on the account)."""
+    sign_in(api_client, owner.email)
+    return api_client
+
+
+@pytest.fixture
+def secured_jwt(api_client, secured_owner) -> APIClient:
+    """The secured owner signed in with a JWT obtained with the second factor."""
+    sign_in(api_client, secured_owner.email, otp_code=unused_totp_code(secured_owner))
+    return api_client
+
+
+@pytest.fixture
+def outsider_jwt(outsider) -> APIClient:
+    """The outsider signed in with a JWT: a client of its own, beside `owner_jwt`."""
+    client = APIClient()
+    sign_in(client, outsider.email)
+    return client
+
+
+@pytest.fixture
+def staff_jwt(staff_user) -> APIClient:
+    client = APIClient()
+    sign_in(client, staff_user.email)
+    return client
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 import factory
 
 from accounts.models import User
+from cryptovault.actor import Actor
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -16,3 +17,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+# What tests pass to services as the actor when the interface is not the point: an operator's
+# command run, as a management command or task would build it.
+TEST_ACTOR = Actor.for_command("tests")

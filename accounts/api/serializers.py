@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import zoneinfo
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ApiKey, ApiKeyScope, NotificationChannel, SMSChallenge, User, phone_number_validator
 from accounts.notifications import EVENT_TYPES
-from accounts.services.second_factor import two_factor_summary
+from accounts.selectors import two_factor_summary
+from cryptovault.api.serializers import DetailSerializer, ErrorSerializer  # shared shapes, also imported from here
 
 
 def _password_field(**kwargs) -> serializers.CharField:
@@ -23,7 +22,12 @@ def _password_field(**kwargs) -> serializers.CharField:
 
 
 def _code_field(*, required: bool = True, help_text: str = "") -> serializers.CharField:
-    return serializers.CharField(required=required, allow_blank=not required, max_length=20, help_text=help_text)
+    optional = {} if required else {"allow_blank": True, "default": ""}
+    return serializers.CharField(required=required, max_length=20, help_text=help_text, **optional)
+
+
+def _challenge_field() -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, default="", max_length=64, help_text=CHALLENGE_HELP)
 
 
 OTP_HELP = "6 digits from the authenticator app or the text message, or a recovery code (XXXXX-XXXXX)."
@@ -39,23 +43,14 @@ def _password_errors(password: str, user: User) -> list[str]:
 
 
 # --- shared answers -------------------------------------------------------------------------------
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField(read_only=True)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every failure: a sentence, a machine code, per-field messages for bad input, the request id."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
-    request_id = serializers.CharField()
-
-
 class SecondFactorRequiredSerializer(ErrorSerializer):
+    """A 401 from sign-in: wrong credentials (no `methods`), or `otp_required` naming the factors to use."""
+
     methods = serializers.ListField(
         child=serializers.ChoiceField(choices=["totp", "sms", "recovery_code"]),
-        help_text="Second factors this account can use; for `sms`, ask for a code at token/sms/ first.",
+        required=False,
+        help_text="Only with `code` otp_required: second factors this account can use; for `sms`, ask for a "
+        "code at token/sms/ first.",
     )
 
 
@@ -72,7 +67,7 @@ class OtpSerializer(serializers.Serializer):
     """A fresh second factor for a sensitive action, unless a step-up within the last minutes covers it."""
 
     otp_code = _code_field(required=False, help_text=OTP_HELP)
-    challenge_id = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text=CHALLENGE_HELP)
+    challenge_id = _challenge_field()
 
 
 class RecoveryCodesSerializer(serializers.Serializer):
@@ -128,7 +123,7 @@ class TokenObtainSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = _password_field()
     otp_code = _code_field(required=False, help_text="Needed once two-factor authentication is on. " + OTP_HELP)
-    challenge_id = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text=CHALLENGE_HELP)
+    challenge_id = _challenge_field()
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -216,7 +211,7 @@ class PhoneConfirmSerializer(serializers.Serializer):
 
 class StepUpSerializer(serializers.Serializer):
     otp_code = _code_field(help_text=OTP_HELP)
-    challenge_id = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text=CHALLENGE_HELP)
+    challenge_id = _challenge_field()
 
 
 class StepUpDoneSerializer(DetailSerializer):
@@ -278,33 +273,23 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 
 class ApiKeyCreateSerializer(OtpSerializer):
+    """Parses the request; what a key may hold (networks, expiry) is ApiKey.clean's rule."""
+
     name = serializers.CharField(max_length=100)
-    scopes = serializers.MultipleChoiceField(choices=ApiKeyScope.choices, allow_empty=False)
+    scopes = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        help_text="One or more of: " + ", ".join(ApiKeyScope.values) + ".",
+    )
     allowed_ips = serializers.ListField(
         child=serializers.CharField(max_length=64),
         required=False,
         default=list,
-        max_length=50,
-        help_text="Addresses or networks (CIDR) the key may be used from; empty: any.",
+        help_text=f"Addresses or networks (CIDR) the key may be used from, at most {ApiKey.MAX_ALLOWED_IPS}; "
+        "empty: any.",
     )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-
-    def validate_scopes(self, value) -> list[str]:
-        return sorted(value)
-
-    def validate_allowed_ips(self, value: list[str]) -> list[str]:
-        cleaned = []
-        for entry in value:
-            try:
-                cleaned.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
-            except ValueError as exc:
-                raise serializers.ValidationError(f"{entry!r} is not an IP address or network.") from exc
-        return cleaned
-
-    def validate_expires_at(self, value):
-        if value is not None and value <= timezone.now():
-            raise serializers.ValidationError("Choose a time in the future.")
-        return value
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="In the future, at most five years ahead."
+    )
 
 
 # --- profile -----------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from datetime import timedelta
 
@@ -7,6 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+from cryptovault.access import OwnedQuerySet
 
 
 class ApiKeyScope(models.TextChoices):
@@ -26,19 +29,27 @@ def validate_scopes(value) -> None:
 def validate_ip_allowlist(value) -> None:
     if not isinstance(value, list):
         raise ValidationError("Give a list of addresses or networks.")
+    if len(value) > ApiKey.MAX_ALLOWED_IPS:
+        raise ValidationError(f"At most {ApiKey.MAX_ALLOWED_IPS} addresses or networks.")
     for entry in value:
         try:
-            ipaddress.ip_network(str(entry), strict=False)
+            ipaddress.ip_network(str(entry).strip(), strict=False)
         except ValueError as exc:
             raise ValidationError(f"{entry!r} is not an IP address or network.") from exc
 
 
-class ApiKeyQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ApiKeyQuerySet:
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(user=user)
+def normalise_ip_allowlist(value: list) -> list[str]:
+    """Each entry as what it means: "10.0.0.5/24" is the network 10.0.0.0/24, "203.0.113.7/32"
+    the address 203.0.113.7, "2001:DB8::1" is 2001:db8::1; duplicates dropped."""
+    entries = []
+    for entry in value:
+        network = ipaddress.ip_network(str(entry).strip(), strict=False)
+        single = network.prefixlen == network.max_prefixlen
+        entries.append(str(network.network_address) if single else str(network))
+    return list(dict.fromkeys(entries))
 
+
+class ApiKeyQuerySet(OwnedQuerySet):
     def usable(self) -> ApiKeyQuerySet:
         now = timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
@@ -79,14 +90,26 @@ class ApiKey(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
 
     MAX_LIFETIME_DAYS = 5 * 365
+    MAX_ALLOWED_IPS = 50
 
     def clean(self) -> None:
+        """The one rule for what a key may hold, whichever interface created it."""
         super().clean()
+        self.name = (self.name or "").strip()
+        if isinstance(self.scopes, list):
+            self.scopes = sorted(set(self.scopes))
+        with contextlib.suppress(TypeError, ValueError):  # the field's validator names the wrong entry
+            self.allowed_ips = normalise_ip_allowlist(self.allowed_ips)
         if self.expires_at is not None:
             now = timezone.now()
-            if self.expires_at <= now:
+            try:
+                in_past = self.expires_at <= now
+                too_late = self.expires_at > now + timedelta(days=self.MAX_LIFETIME_DAYS)
+            except OverflowError:  # the last day of year 9999 west of UTC is past what datetime holds
+                in_past, too_late = False, True
+            if in_past:
                 raise ValidationError({"expires_at": "The expiry must be in the future."})
-            if self.expires_at > now + timedelta(days=self.MAX_LIFETIME_DAYS):
+            if too_late:
                 raise ValidationError(
                     {"expires_at": "A key can live at most five years; leave it empty for no expiry."}
                 )

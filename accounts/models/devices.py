@@ -17,11 +17,19 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
-from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.models import Device, DeviceManager, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 
 from accounts.codes import normalise_typed_code, token_digest
+from cryptovault.access import OwnedQuerySet
 from security.crypto import EncryptedTextField
+
+# django-otp's manager (devices_for_user) with the project's read gate.
+OwnedDeviceManager = DeviceManager.from_queryset(OwnedQuerySet)
+
+
+class DeviceOwnedQuerySet(OwnedQuerySet):
+    owner_field = "device__user"
 
 
 class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
@@ -36,6 +44,8 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     tolerance = 1
     drift = models.SmallIntegerField(default=0)
     last_t = models.BigIntegerField(default=-1, help_text="Time step of the last accepted code: no replay.")
+
+    objects = OwnedDeviceManager()
 
     class Meta(Device.Meta):
         verbose_name = "TOTP device"
@@ -93,6 +103,8 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
 class RecoveryCodeDevice(Device):
     """Ten one-time codes for when the phone is lost."""
 
+    objects = OwnedDeviceManager()
+
     class Meta(Device.Meta):
         verbose_name = "recovery code set"
 
@@ -111,6 +123,8 @@ class RecoveryCode(models.Model):
     code_digest = models.CharField(max_length=64)
     used_at = models.DateTimeField(null=True, blank=True)
 
+    objects = DeviceOwnedQuerySet.as_manager()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["device", "code_digest"], name="recovery_code_unique")]
 
@@ -122,6 +136,8 @@ class SMSDevice(ThrottlingMixin, Device):
     """A phone receiving codes by SMS. Confirmed once a code sent to it came back."""
 
     number = models.CharField(max_length=16, help_text="E.164")
+
+    objects = OwnedDeviceManager()
 
     class Meta(Device.Meta):
         verbose_name = "SMS device"
@@ -139,7 +155,7 @@ class SMSDevice(ThrottlingMixin, Device):
 
 
 class SMSChallenge(models.Model):
-    """One SMS code, valid for 10 minutes, for the one request (challenge id) that asked for it."""
+    """One SMS code, valid for SMS_CODE_VALID_SECONDS, for the one request (challenge id) that asked for it."""
 
     class Purpose(models.TextChoices):
         LOGIN = "login", "Sign-in"
@@ -157,6 +173,8 @@ class SMSChallenge(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
 
     MAX_ATTEMPTS = 5
+
+    objects = DeviceOwnedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} code for {self.device.masked_number}"

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from cryptovault.access import OwnedQuerySet
+
 
 class NotificationChannel(models.TextChoices):
     IN_APP = "in_app", "In the app"
@@ -21,6 +23,8 @@ class NotificationPreference(models.Model):
     event_type = models.CharField(max_length=64)
     channel = models.CharField(max_length=16, choices=NotificationChannel.choices)
     enabled = models.BooleanField(default=True)
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         constraints = [

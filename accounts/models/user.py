@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
@@ -42,13 +44,15 @@ class UserManager(BaseUserManager["User"]):
         """Emails are stored lower-cased: one address, one account, whatever case is typed."""
         return (email or "").strip().lower()
 
-    def get_by_natural_key(self, email: str) -> User:
+    def get_by_natural_key(self, email: str | None) -> User:
         # Emails are stored lower-cased (a database constraint), so sign-in ignores case and
         # still uses the unique index.
         return self.get(email=self.normalize_email(email))
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+# The device models' default manager comes from django-otp, which has no type information, so
+# the django-stubs plugin cannot type their reverse managers (user.totpdevice_set, ...).
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """A trader, a staff member or an integration's owner; signs in with an email address."""
 
     email = models.EmailField("email address", unique=True)
@@ -69,7 +73,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["email"]
@@ -95,10 +99,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Verified through allauth's EmailAddress (one query unless prefetched as `verified_emails`)."""
         from allauth.account.models import EmailAddress
 
+        from cryptovault.access import visible_to
+
         prefetched = getattr(self, "verified_emails", None)
         if prefetched is not None:
             return any(address.email == self.email for address in prefetched)
-        return EmailAddress.objects.filter(user=self, email=self.email, verified=True).exists()
+        return visible_to(EmailAddress.objects.all(), self).filter(email=self.email, verified=True).exists()
 
     def get_full_name(self) -> str:
         return self.name or self.email

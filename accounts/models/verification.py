@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from cryptovault.access import OwnedQuerySet
+
 
 class EmailVerificationCode(models.Model):
     """The 6-digit code in the verification email. Only its keyed digest is stored.
@@ -20,6 +22,8 @@ class EmailVerificationCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     MAX_ATTEMPTS = 5
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.codes import token_digest
+from accounts.gates import require_sensitive_action
 from accounts.models import ApiKey, User
+from cryptovault.actor import Actor
 from security.audit import audit_record
 
 KEY_PREFIX = "cvk"
@@ -23,45 +25,54 @@ def _split(raw_key: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-@transaction.atomic
 def api_key_create(
     *,
-    request,
+    actor: Actor,
     user: User,
     name: str,
     scopes: list[str],
     allowed_ips: list[str] | None = None,
     expires_at: datetime | None = None,
+    otp_code: str = "",
+    challenge_id: str = "",
 ) -> tuple[ApiKey, str]:
-    """Returns the key row and the full key, which is never retrievable again."""
+    """Returns the key row and the full key, which is never retrievable again.
+
+    What a key may hold (known scopes, normalised networks, an expiry within five years) is the
+    model's rule (`ApiKey.clean`), checked first so bad input is named field by field; then the
+    sensitive-action gate (a verified email, 2FA on, a fresh proof or `otp_code`).
+    """
     prefix = secrets.token_hex(4)
     raw_key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(
         user=user,
-        name=name.strip(),
+        name=name,
         prefix=prefix,
         key_digest=token_digest(raw_key),
-        scopes=sorted(set(scopes)),
+        scopes=list(scopes),
         allowed_ips=list(allowed_ips or []),
         expires_at=expires_at,
     )
     key.full_clean()
-    key.save()
-    audit_record("api_key.created", request=request, user=user, key_name=key.name, key_prefix=prefix, scopes=key.scopes)
+    require_sensitive_action(actor, otp_code=otp_code, challenge_id=challenge_id)  # outside: a refusal is kept
+    with transaction.atomic():
+        key.save()
+        audit_record("api_key.created", actor=actor, user=user, key_name=key.name, key_prefix=prefix, scopes=key.scopes)
     return key, raw_key
 
 
-def api_key_revoke(*, request, user: User, key_id: int) -> ApiKey:
-    key = ApiKey.objects.visible_to(user).get(pk=key_id)
+@transaction.atomic
+def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
+    """Revoke `key` (found through its owner's or staff's gate by the caller); audited once."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        audit_record("api_key.revoked", request=request, user=user, key_name=key.name, key_prefix=key.prefix)
+        audit_record("api_key.revoked", actor=actor, user=key.user, key_name=key.name, key_prefix=key.prefix)
     return key
 
 
 def api_keys_revoke_all(*, user: User) -> int:
-    return ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return ApiKey.objects.visible_to(user).filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def api_key_authenticate(*, raw_key: str, ip: str) -> ApiKey | None:

@@ -7,10 +7,13 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services.roles import ADMIN, TRADER, role_assign
+from cryptovault.actor import Actor
 
 
 @transaction.atomic
-def demo_user_ensure(*, email: str, password: str, name: str, is_staff: bool = False) -> tuple[User, bool]:
+def demo_user_ensure(
+    *, actor: Actor, email: str, password: str, name: str, is_staff: bool = False
+) -> tuple[User, bool]:
     """Create a demo account once; on later runs leave it (and its password) as the user left it."""
     user = User.objects.filter(email=User.objects.normalize_email(email)).first()
     if user is not None:
@@ -20,7 +23,7 @@ def demo_user_ensure(*, email: str, password: str, name: str, is_staff: bool = F
     else:
         user = User.objects.create_user(email=email, password=password, name=name)
     _mark_email_verified(user)
-    role_assign(user=user, role=ADMIN if is_staff else TRADER)
+    role_assign(actor=actor, user=user, role=ADMIN if is_staff else TRADER)
     return user, True
 
 

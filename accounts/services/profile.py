@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from accounts.models import NotificationChannel, NotificationPreference, User
 from accounts.notifications import EVENT_TYPES
+from accounts.selectors import notification_preferences
+from cryptovault.actor import Actor
 from cryptovault.errors import DomainError
 from security.audit import audit_record
 
 
-def profile_update(*, request, user: User, **fields) -> User:
+def profile_update(*, actor: Actor, user: User, **fields: Any) -> User:
     """Change name and/or timezone. The phone changes only through SMS verification."""
     changed = [name for name in ("name", "timezone") if name in fields]
     for name in changed:
@@ -18,24 +22,12 @@ def profile_update(*, request, user: User, **fields) -> User:
     user.full_clean(exclude=["password"])
     user.save(update_fields=changed)
     if changed:
-        audit_record("profile.updated", request=request, user=user, fields=changed)
+        audit_record("profile.updated", actor=actor, user=user, fields=changed)
     return user
 
 
-def notification_preferences(*, user: User) -> dict[str, dict[str, bool]]:
-    """{event_type: {channel: enabled}} for every known type and channel, defaults filled in."""
-    stored = {(p.event_type, p.channel): p.enabled for p in NotificationPreference.objects.filter(user=user)}
-    return {
-        key: {
-            channel: stored.get((key, channel), channel in event.default_channels)
-            for channel in NotificationChannel.values
-        }
-        for key, event in EVENT_TYPES.items()
-    }
-
-
 @transaction.atomic
-def notification_preferences_set(*, request, user: User, preferences: dict[str, dict[str, bool]]) -> dict:
+def notification_preferences_set(*, actor: Actor, user: User, preferences: dict[str, dict[str, bool]]) -> dict:
     for event_type, channels in preferences.items():
         if event_type not in EVENT_TYPES:
             raise DomainError(f"Unknown event type {event_type!r}.", field="preferences")
@@ -45,5 +37,5 @@ def notification_preferences_set(*, request, user: User, preferences: dict[str, 
             NotificationPreference.objects.update_or_create(
                 user=user, event_type=event_type, channel=channel, defaults={"enabled": bool(enabled)}
             )
-    audit_record("profile.notifications_updated", request=request, user=user)
+    audit_record("profile.notifications_updated", actor=actor, user=user)
     return notification_preferences(user=user)

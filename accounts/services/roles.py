@@ -11,6 +11,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from accounts.models import User
+from cryptovault.actor import Actor
+from cryptovault.errors import DomainError
 
 TRADER, SUPPORT, ADMIN = "trader", "support", "admin"
 ROLES = (TRADER, SUPPORT, ADMIN)
@@ -45,12 +47,19 @@ def roles_ensure() -> dict[str, int]:
     return {group.name: group.permissions.count() for group in (trader, support, admin)}
 
 
+class UnknownRole(DomainError):
+    code = "unknown_role"
+
+
 @transaction.atomic
-def role_assign(*, user: User, role: str, request=None) -> User:
+def role_assign(*, actor: Actor, user: User, role: str) -> User:
+    """Make `user` a trader, support or admin: groups, staff flag and superuser follow the role."""
     from security.audit import audit_record
 
     if role not in ROLES:
-        raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise UnknownRole(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", field="role")
+    if user.anonymised_at is not None:
+        raise DomainError("A deleted account keeps no role.", field="role")
     if not Group.objects.filter(name=role).exists():
         roles_ensure()
     user.groups.remove(*Group.objects.filter(name__in=ROLES))
@@ -59,5 +68,5 @@ def role_assign(*, user: User, role: str, request=None) -> User:
     if role != ADMIN:
         user.is_superuser = False
     user.save(update_fields=["is_staff", "is_superuser"])
-    audit_record("account.role_assigned", request=request, user=user, role=role)
+    audit_record("account.role_assigned", actor=actor, user=user, role=role)
     return user

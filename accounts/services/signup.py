@@ -1,21 +1,29 @@
-"""Signing up through the API. The sign-up page is allauth's form, which ends in the same
-verification email (AccountAdapter.send_confirmation_mail -> email_verification_send)."""
+"""Signing up. The API calls `account_sign_up`; the sign-up page is allauth's form, whose
+adapter hands the new user to `account_created`, so both write the same records and send the
+same verification email."""
 
 from __future__ import annotations
 
-from allauth.account.adapter import get_adapter
-from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.urls import reverse
 
 from accounts.models import User
+from accounts.services.emails import send_account_email
 from accounts.services.verification import email_verification_send
+from cryptovault.actor import Actor
 from security.audit import audit_record
 
 
-def account_sign_up(*, request: HttpRequest, email: str, password: str, name: str) -> None:
+def account_created(*, actor: Actor, user: User) -> None:
+    """What every new account gets, whichever interface made it: its unverified primary
+    address and the verification email (email_verification_send), and the audit record."""
+    audit_record("account.signed_up", actor=actor, user=user)
+    email_verification_send(actor=actor, user=user)
+
+
+def account_sign_up(*, actor: Actor, email: str, password: str, name: str) -> None:
     """A new unverified account and its verification email, or a notice to an existing owner.
 
     The caller answers the same either way, so the API never tells whether an address has an
@@ -27,14 +35,16 @@ def account_sign_up(*, request: HttpRequest, email: str, password: str, name: st
         try:
             with transaction.atomic():
                 user = User.objects.create_user(email=email, password=password, name=name)
-                EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
-                email_verification_send(request=request, user=user)
-                audit_record("account.signed_up", request=request, user=user, via="api")
+                account_created(actor=actor, user=user)
             return
         except (IntegrityError, ValidationError):  # the same address signed up a moment ago
             existing = User.objects.filter(email=email).first()
             if existing is None:
                 raise
     make_password(password)  # about as slow as creating the account: the timing tells nothing either
-    get_adapter(request).send_account_already_exists_mail(existing.email)
-    audit_record("account.sign_up_existing_email", request=request, user=existing, via="api")
+    send_account_email(
+        to=existing.email,
+        template="account_exists",
+        context={"user": existing, "reset_url": actor.site_url + reverse("account_reset_password")},
+    )
+    audit_record("account.sign_up_existing_email", actor=actor, user=existing)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,24 +15,26 @@ from accounts.codes import code_digest, numeric_code
 from accounts.errors import InvalidCode
 from accounts.models import EmailVerificationCode, User
 from accounts.services.emails import send_account_email
+from cryptovault.access import visible_to
+from cryptovault.actor import Actor
 from security.audit import audit_record
 
 
 def _primary_address(user: User) -> EmailAddress:
-    address, _ = EmailAddress.objects.get_or_create(
-        user=user, email=user.email, defaults={"primary": True, "verified": False}
-    )
+    address = visible_to(EmailAddress.objects.all(), user).filter(email=user.email).first()
+    if address is None:
+        address = EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
     return address
 
 
 @transaction.atomic
-def email_verification_send(*, request: HttpRequest | None, user: User) -> None:
+def email_verification_send(*, actor: Actor, user: User) -> None:
     """A fresh code (the previous ones stop working) and a link, by email; a no-op once verified."""
     address = _primary_address(user)
     if address.verified:
         return
     code = numeric_code(6)
-    EmailVerificationCode.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+    EmailVerificationCode.objects.visible_to(user).filter(used_at__isnull=True).update(used_at=timezone.now())
     EmailVerificationCode.objects.create(
         user=user,
         email=user.email,
@@ -42,8 +42,8 @@ def email_verification_send(*, request: HttpRequest | None, user: User) -> None:
         expires_at=timezone.now() + timedelta(minutes=settings.EMAIL_VERIFICATION_CODE_MINUTES),
     )
     confirmation = EmailConfirmationHMAC(address)
-    link = get_adapter(request).get_email_confirmation_url(request, confirmation) if request else ""
-    code_page = request.build_absolute_uri(reverse("accounts:verify_email")) if request else ""
+    link = actor.site_url + reverse("account_confirm_email", args=[confirmation.key])
+    code_page = actor.site_url + reverse("accounts:verify_email")
     send_account_email(
         to=user.email,
         template="verify",
@@ -56,16 +56,17 @@ def email_verification_send(*, request: HttpRequest | None, user: User) -> None:
             "link_days": settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS,
         },
     )
-    audit_record("email.verification_sent", request=request, user=user)
+    audit_record("email.verification_sent", actor=actor, user=user)
 
 
-def email_verify_by_code(*, request: HttpRequest | None, user: User, code: str) -> None:
+def email_verify_by_code(*, actor: Actor, user: User, code: str) -> None:
     """Check the code; five wrong tries void it (a new one must be sent)."""
     now = timezone.now()
     with transaction.atomic():
         pending = (
-            EmailVerificationCode.objects.select_for_update()
-            .filter(user=user, email=user.email, used_at__isnull=True, expires_at__gt=now)
+            EmailVerificationCode.objects.visible_to(user)
+            .select_for_update()
+            .filter(email=user.email, used_at__isnull=True, expires_at__gt=now)
             .first()
         )
         if pending is None:
@@ -80,23 +81,28 @@ def email_verify_by_code(*, request: HttpRequest | None, user: User, code: str) 
             address = _primary_address(user)
             address.verified = True
             address.save(update_fields=["verified"])
-            email_verified(request=request, user=user, method="code")
+            email_verified(actor=actor, user=user, method="code")
             return
-    audit_record("email.verification_failed", request=request, user=user, outcome="failure")
+    audit_record("email.verification_failed", actor=actor, user=user, outcome="failure")
     raise InvalidCode(field="code")
 
 
-def email_verify_by_key(*, request: HttpRequest, key: str) -> User:
-    """The link's key (allauth's signed confirmation); confirming it calls `email_verified`."""
+def email_verify_by_key(*, actor: Actor, key: str) -> User:
+    """The link's key (allauth's signed confirmation), from the API; the page is allauth's,
+    whose adapter calls `email_verified` too."""
     confirmation = EmailConfirmationHMAC.from_key(key)
     if confirmation is None:
         raise InvalidCode("This verification link is invalid or has expired. Ask for a new one.", field="key")
-    confirmation.confirm(request)  # -> AccountAdapter.confirm_email -> email_verified
-    return confirmation.email_address.user
+    address = confirmation.email_address
+    if not address.verified:
+        address.verified = True
+        address.save(update_fields=["verified"])
+        email_verified(actor=actor, user=address.user, method="link")
+    return address.user
 
 
-def email_verified(*, request: HttpRequest | None, user: User, method: str) -> None:
+def email_verified(*, actor: Actor, user: User, method: str) -> None:
     """After either proof: void the outstanding codes, welcome the user, record it."""
-    EmailVerificationCode.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+    EmailVerificationCode.objects.visible_to(user).filter(used_at__isnull=True).update(used_at=timezone.now())
     send_account_email(to=user.email, template="welcome", context={"user": user})
-    audit_record("email.verified", request=request, user=user, method=method)
+    audit_record("email.verified", actor=actor, user=user, method=method)

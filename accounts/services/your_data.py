@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.db import transaction
@@ -17,18 +19,28 @@ from accounts.models import (
     TOTPDevice,
     User,
 )
+from accounts.selectors import two_factor_enabled
 from accounts.services.api_keys import api_keys_revoke_all
-from accounts.services.second_factor import second_factor_verify, two_factor_enabled
+from accounts.services.second_factor import second_factor_verify
 from accounts.services.sessions import refresh_tokens_revoke_all
+from cryptovault.access import visible_to
+from cryptovault.actor import Actor
+from cryptovault.errors import NotPermitted
 from security.audit import audit_record
 from security.models import AuditEvent
+from security.selectors import activity_rows, audit_events_for
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def user_data_export(*, request, user: User) -> dict:
+def user_data_export_filename(exported_at: datetime | None = None) -> str:
+    """The one name the export file gets, from the page and the API alike."""
+    return f"cryptovault-data-{(exported_at or timezone.now()):%Y-%m-%d}.json"
+
+
+def user_data_export(*, actor: Actor, user: User) -> dict:
     """Everything about the user, no secret (no hashes, seeds, codes or keys), as plain JSON."""
     export = {
         "exported_at": timezone.now().isoformat(),
@@ -44,14 +56,14 @@ def user_data_export(*, request, user: User) -> dict:
         },
         "email_addresses": [
             {"email": a.email, "verified": a.verified, "primary": a.primary}
-            for a in EmailAddress.objects.filter(user=user)
+            for a in visible_to(EmailAddress.objects.all(), user)
         ],
         "two_factor": {
             "authenticator_apps": [
-                {"name": d.name, "confirmed": d.confirmed} for d in TOTPDevice.objects.filter(user=user)
+                {"name": d.name, "confirmed": d.confirmed} for d in TOTPDevice.objects.visible_to(user)
             ],
-            "phones": [{"number": d.number, "confirmed": d.confirmed} for d in SMSDevice.objects.filter(user=user)],
-            "recovery_codes_remaining": sum(d.remaining for d in RecoveryCodeDevice.objects.filter(user=user)),
+            "phones": [{"number": d.number, "confirmed": d.confirmed} for d in SMSDevice.objects.visible_to(user)],
+            "recovery_codes_remaining": sum(d.remaining for d in RecoveryCodeDevice.objects.visible_to(user)),
         },
         "sessions": [
             {
@@ -60,7 +72,7 @@ def user_data_export(*, request, user: User) -> dict:
                 "created_at": _iso(s.created_at),
                 "last_seen_at": _iso(s.last_seen_at),
             }
-            for s in UserSession.objects.filter(user=user)
+            for s in visible_to(UserSession.objects.all(), user)
         ],
         "api_keys": [
             {
@@ -74,50 +86,60 @@ def user_data_export(*, request, user: User) -> dict:
                 "last_used_ip": k.last_used_ip,
                 "revoked_at": _iso(k.revoked_at),
             }
-            for k in ApiKey.objects.filter(user=user)
+            for k in ApiKey.objects.visible_to(user)
         ],
         "notification_preferences": [
             {"event_type": p.event_type, "channel": p.channel, "enabled": p.enabled}
-            for p in NotificationPreference.objects.filter(user=user)
+            for p in NotificationPreference.objects.visible_to(user)
         ],
         "audit_log": [
             {
-                "at": _iso(e.created_at),
-                "action": e.action,
-                "outcome": e.outcome,
-                # A staff member's address and browser are theirs, not the user's.
-                "ip": None if e.details.get("by_staff") else e.ip,
-                "user_agent": "" if e.details.get("by_staff") else e.user_agent,
-                "by": "staff" if e.details.get("by_staff") else "you",
-                "details": {name: value for name, value in e.details.items() if name != "by_staff"},
+                "at": _iso(row.at),
+                "action": row.action,
+                "outcome": row.outcome,
+                "ip": row.ip,  # a staff member's address and browser are theirs: activity_row hides them
+                "user_agent": row.user_agent,
+                "by": row.by,
+                "details": row.details,
             }
-            for e in AuditEvent.objects.filter(user=user)
+            for row in activity_rows(audit_events_for(user=user))
         ],
     }
-    audit_record("account.data_exported", request=request, user=user)
+    audit_record("account.data_exported", actor=actor, user=user)
     return export
 
 
-def account_delete(*, request, user: User, password: str, otp_code: str = "", challenge_id: str = "") -> None:
-    """Delete the account: checks the password (and a second factor when 2FA is on), then
-    revokes every token, key and session and anonymises the row, which the audit log keeps."""
-    if not user.check_password(password or ""):
-        audit_record("account.delete_refused", request=request, user=user, outcome="failure")
-        raise InvalidCredentials("The password is not right.", field="password")
-    if two_factor_enabled(user):
-        second_factor_verify(request=request, user=user, code=otp_code, challenge_id=challenge_id, purpose="step_up")
+def account_delete(*, actor: Actor, user: User, password: str = "", otp_code: str = "", challenge_id: str = "") -> None:
+    """Delete the account: revoke every token, key and session and anonymise the row, which
+    the audit log keeps.
+
+    The owner proves it with the password (and a second factor when 2FA is on); staff need the
+    permission to delete users (the admin's action), and no one deletes their own account as staff.
+    """
+    if actor.acts_for(user):
+        if not user.check_password(password or ""):
+            audit_record("account.delete_refused", actor=actor, user=user, outcome="failure")
+            raise InvalidCredentials("The password is not right.", field="password")
+        if two_factor_enabled(user):
+            second_factor_verify(actor=actor, user=user, code=otp_code, challenge_id=challenge_id, purpose="step_up")
+    elif not (
+        actor.via in ("command", "system") or (actor.user is not None and actor.user.has_perm("accounts.delete_user"))
+    ):
+        raise NotPermitted("Only the account's owner or an administrator can delete it.")
+    if user.anonymised_at is not None:
+        return  # deleted already: nothing left to remove, nothing new to record
     with transaction.atomic():
-        audit_record("account.deleted", request=request, user=user)
+        audit_record("account.deleted", actor=actor, user=user)
         api_keys_revoke_all(user=user)
         refresh_tokens_revoke_all(user=user)
-        for session in UserSession.objects.filter(user=user):
+        for session in visible_to(UserSession.objects.all(), user):
             session.end()
-        TOTPDevice.objects.filter(user=user).delete()
-        SMSDevice.objects.filter(user=user).delete()
-        RecoveryCodeDevice.objects.filter(user=user).delete()
-        EmailAddress.objects.filter(user=user).delete()
-        NotificationPreference.objects.filter(user=user).delete()
-        EmailVerificationCode.objects.filter(user=user).delete()
+        TOTPDevice.objects.visible_to(user).delete()
+        SMSDevice.objects.visible_to(user).delete()
+        RecoveryCodeDevice.objects.visible_to(user).delete()
+        visible_to(EmailAddress.objects.all(), user).delete()
+        NotificationPreference.objects.visible_to(user).delete()
+        EmailVerificationCode.objects.visible_to(user).delete()
         user.groups.clear()
         old_email = user.email
         user.email = f"deleted-{user.pk}@deleted.invalid"
@@ -130,6 +152,6 @@ def account_delete(*, request, user: User, password: str, otp_code: str = "", ch
         user.anonymised_at = timezone.now()
         user.set_unusable_password()
         user.save()
-        AuditEvent.objects.filter(user=user).update(actor_email=user.email)
+        AuditEvent.objects.visible_to(user).filter(actor_email=old_email).update(actor_email=user.email)
         # Failed sign-ins typed the address but have no user: anonymise those too.
         AuditEvent.objects.filter(user__isnull=True, actor_email=old_email).update(actor_email=user.email)

@@ -12,12 +12,15 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.durations import sms_code_lifetime
 from accounts.forms import SecondFactorForm
-from accounts.ratelimits import rate_limited
-from accounts.services.second_factor import second_factor_verify, sms_code_send, two_factor_summary
+from accounts.selectors import two_factor_summary
+from accounts.services.second_factor import second_factor_verify, sms_code_send
+from accounts.session_proof import session_stamp_second_factor
 from accounts.stages import SecondFactorStage
-from accounts.views.common import add_domain_error
 from cryptovault.errors import DomainError
+from cryptovault.pages import page_actor, submit
+from cryptovault.ratelimits import rate_limited
 
 
 @rate_limited("login")
@@ -27,7 +30,6 @@ def two_factor_authenticate(request: HttpRequest) -> HttpResponse:
         return redirect("account_login")
     user = stage.login.user
     summary = two_factor_summary(user)
-    form = SecondFactorForm()
     if request.method == "POST" and "send_sms" in request.POST:
         try:
             # The code we text is bound to this login attempt: its challenge id stays in the stage.
@@ -36,22 +38,22 @@ def two_factor_authenticate(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             stash_login(request, stage.login)
-            messages.success(request, f"We texted a code to {summary['sms']}. It works for 10 minutes.")
+            messages.success(request, f"We texted a code to {summary['sms']}. It works for {sms_code_lifetime()}.")
         return redirect("accounts:two_factor_authenticate")
-    if request.method == "POST":
-        form = SecondFactorForm(request.POST)
-        if form.is_valid():
-            try:
-                second_factor_verify(
-                    request=request,
-                    user=user,
-                    code=form.cleaned_data["otp_code"],
-                    challenge_id=stage.state.get("challenge_id"),
-                    purpose="login",
-                )
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
-                return stage.exit()
+    form = SecondFactorForm(request.POST if request.method == "POST" else None)
+    verified = submit(
+        request,
+        form,
+        lambda data: second_factor_verify(
+            actor=page_actor(request).signed_in_as(user),
+            user=user,
+            code=data["otp_code"],
+            challenge_id=stage.state.get("challenge_id"),
+            purpose="login",
+        ),
+    )
+    if verified.done:
+        session_stamp_second_factor(request, verified.result)
+        return stage.exit()
     context = {"form": form, "summary": summary, "sms_sent": bool(stage.state.get("challenge_id"))}
     return render(request, "accounts/two_factor_authenticate.html", context)

@@ -5,44 +5,37 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.forms import NotificationPreferencesForm, ProfileForm
-from accounts.services.profile import notification_preferences, notification_preferences_set, profile_update
-from accounts.views.common import add_domain_error, add_validation_error
-from cryptovault.errors import DomainError
+from accounts.selectors import notification_preferences
+from accounts.services.profile import notification_preferences_set, profile_update
+from cryptovault.pages import page_actor, submit
 
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
-    posted = request.POST if request.method == "POST" else None
-    section = request.POST.get("section") if posted else None
+    section = request.POST.get("section") if request.method == "POST" else None
     profile_form = ProfileForm(
-        posted if section == "profile" else None, initial={"name": user.name, "timezone": str(user.timezone)}
+        request.POST if section == "profile" else None, initial={"name": user.name, "timezone": str(user.timezone)}
     )
     preferences_form = NotificationPreferencesForm(
-        posted if section == "notifications" else None, preferences=notification_preferences(user=user)
+        request.POST if section == "notifications" else None, preferences=notification_preferences(user=user)
     )
-    if section == "profile" and profile_form.is_valid():
-        try:
-            profile_update(request=request, user=user, **profile_form.cleaned_data)
-        except DomainError as exc:
-            add_domain_error(profile_form, exc)
-        except ValidationError as exc:
-            add_validation_error(profile_form, exc)
-        else:
-            messages.success(request, "Your profile is saved.")
-            return redirect("accounts:profile")
-    if section == "notifications" and preferences_form.is_valid():
-        try:
-            notification_preferences_set(request=request, user=user, preferences=preferences_form.preferences())
-        except DomainError as exc:
-            add_domain_error(preferences_form, exc)
-        else:
-            messages.success(request, "Your notification choices are saved.")
-            return redirect("accounts:profile")
+    if submit(request, profile_form, lambda data: profile_update(actor=page_actor(request), user=user, **data)).done:
+        messages.success(request, "Your profile is saved.")
+        return redirect("accounts:profile")
+    saved = submit(
+        request,
+        preferences_form,
+        lambda _: notification_preferences_set(
+            actor=page_actor(request), user=user, preferences=preferences_form.preferences()
+        ),
+    )
+    if saved.done:
+        messages.success(request, "Your notification choices are saved.")
+        return redirect("accounts:profile")
     context = {"profile_form": profile_form, "preferences_form": preferences_form}
     return render(request, "accounts/profile.html", context)

@@ -12,22 +12,25 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.durations import sms_code_lifetime
 from accounts.forms import PhoneAddForm, PhoneCodeForm, TOTPConfirmForm
 from accounts.gates import sensitive_page
 from accounts.qr import qr_svg
-from accounts.ratelimits import rate_limited
+from accounts.selectors import totp_pending, two_factor_summary
 from accounts.services.second_factor import (
+    FactorTurnedOn,
     recovery_codes_regenerate,
     sms_phone_add,
     sms_phone_confirm,
     totp_begin,
     totp_confirm,
-    totp_pending,
     two_factor_disable,
-    two_factor_summary,
 )
-from accounts.views.common import add_domain_error, safe_next, step_up_if_two_factor, with_next
+from accounts.session_proof import session_stamp_second_factor
+from accounts.views.common import safe_next, step_up_if_two_factor, with_next
 from cryptovault.errors import DomainError
+from cryptovault.pages import page_actor, submit
+from cryptovault.ratelimits import rate_limited
 
 RECOVERY_CODES_SESSION_KEY = "cv_recovery_codes"
 PHONE_CHALLENGE_SESSION_KEY = "cv_phone_challenge"
@@ -42,6 +45,13 @@ def _show_recovery_codes(request: HttpRequest, codes: list[str]) -> HttpResponse
 
 def _done(request: HttpRequest) -> HttpResponse:
     return redirect(safe_next(request, reverse("accounts:security")))
+
+
+def _factor_turned_on(request: HttpRequest, result: FactorTurnedOn, message: str) -> HttpResponse:
+    """This session keeps the proof of the new factor; recovery codes, if it turned 2FA on, are shown once."""
+    session_stamp_second_factor(request, result.device)
+    messages.success(request, message)
+    return _show_recovery_codes(request, result.recovery_codes) if result.recovery_codes else _done(request)
 
 
 @login_required
@@ -70,14 +80,11 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Start the set-up from here.")
         return redirect(with_next(reverse("accounts:security"), safe_next(request)))
     form = TOTPConfirmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            codes = totp_confirm(request=request, user=request.user, code=form.cleaned_data["code"])
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, "Your authenticator app is on. Sign-ins now ask for its code.")
-            return _show_recovery_codes(request, codes) if codes else _done(request)
+    confirmed = submit(request, form, lambda data: totp_confirm(actor=page_actor(request), user=request.user, **data))
+    if confirmed.done:
+        return _factor_turned_on(
+            request, confirmed.result, "Your authenticator app is on. Sign-ins now ask for its code."
+        )
     context = {
         "form": form,
         "manual_key": device.manual_key,
@@ -101,7 +108,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 @second_factor_change
 def recovery_codes_regenerate_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        codes = recovery_codes_regenerate(request=request, user=request.user)
+        codes = recovery_codes_regenerate(actor=page_actor(request), user=request.user)
         messages.success(request, "New recovery codes are ready. The old ones no longer work.")
         return _show_recovery_codes(request, codes)
     return render(request, "accounts/recovery_codes_regenerate.html")
@@ -112,15 +119,11 @@ def recovery_codes_regenerate_view(request: HttpRequest) -> HttpResponse:
 @step_up_if_two_factor()
 def phone_add(request: HttpRequest) -> HttpResponse:
     form = PhoneAddForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            challenge_id = sms_phone_add(request=request, user=request.user, number=form.cleaned_data["number"])
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            request.session[PHONE_CHALLENGE_SESSION_KEY] = challenge_id
-            messages.success(request, "We texted you a code. It works for 10 minutes.")
-            return redirect(with_next(reverse("accounts:phone_confirm"), safe_next(request)))
+    sent = submit(request, form, lambda data: sms_phone_add(actor=page_actor(request), user=request.user, **data))
+    if sent.done:
+        request.session[PHONE_CHALLENGE_SESSION_KEY] = sent.result
+        messages.success(request, f"We texted you a code. It works for {sms_code_lifetime()}.")
+        return redirect(with_next(reverse("accounts:phone_confirm"), safe_next(request)))
     return render(request, "accounts/phone_add.html", {"form": form, "next": safe_next(request)})
 
 
@@ -130,20 +133,19 @@ def phone_confirm(request: HttpRequest) -> HttpResponse:
     if not challenge_id:
         return redirect(with_next(reverse("accounts:phone_add"), safe_next(request)))
     form = PhoneCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            codes = sms_phone_confirm(
-                request=request, user=request.user, challenge_id=challenge_id, code=form.cleaned_data["code"]
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            request.session.pop(PHONE_CHALLENGE_SESSION_KEY, None)
-            messages.success(request, "Your phone is verified. Sign-ins can now use a texted code.")
-            if codes:
-                # The phone turned 2FA on: the user needs recovery codes they have actually seen.
-                return _show_recovery_codes(request, codes)
-            return _done(request)
+    confirmed = submit(
+        request,
+        form,
+        lambda data: sms_phone_confirm(
+            actor=page_actor(request), user=request.user, challenge_id=challenge_id, code=data["code"]
+        ),
+    )
+    if confirmed.done:
+        request.session.pop(PHONE_CHALLENGE_SESSION_KEY, None)
+        # If the phone turned 2FA on, the user needs recovery codes they have actually seen.
+        return _factor_turned_on(
+            request, confirmed.result, "Your phone is verified. Sign-ins can now use a texted code."
+        )
     return render(request, "accounts/phone_confirm.html", {"form": form, "next": safe_next(request)})
 
 
@@ -151,7 +153,11 @@ def phone_confirm(request: HttpRequest) -> HttpResponse:
 @second_factor_change
 def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        two_factor_disable(request=request, user=request.user)
-        messages.success(request, "Two-factor authentication is off. Other sessions were signed out.")
+        try:
+            two_factor_disable(actor=page_actor(request), user=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Two-factor authentication is off. Other sessions were signed out.")
         return redirect("accounts:security")
     return render(request, "accounts/two_factor_disable.html")

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import session_rows
 from accounts.services.sessions import session_revoke, sessions_revoke_others
+from cryptovault.pages import page_actor
 
 
 @login_required
@@ -23,7 +24,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
 @require_POST
 def session_revoke_view(request: HttpRequest, session_id: int) -> HttpResponse:
     try:
-        session_revoke(request=request, user=request.user, session_id=session_id)
+        session_revoke(actor=page_actor(request), user=request.user, session_id=session_id)
     except UserSession.DoesNotExist as exc:
         raise Http404("No such session.") from exc
     messages.success(request, "That session is signed out.")
@@ -33,6 +34,6 @@ def session_revoke_view(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def sessions_revoke_others_view(request: HttpRequest) -> HttpResponse:
-    ended = sessions_revoke_others(request=request, user=request.user)
+    ended = sessions_revoke_others(actor=page_actor(request), user=request.user)
     messages.success(request, f"Signed out {ended} other session{'s' if ended != 1 else ''}.")
     return redirect("accounts:sessions")

@@ -10,25 +10,26 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.forms import EmailCodeForm
-from accounts.ratelimits import rate_limited
 from accounts.services.verification import email_verification_send, email_verify_by_code
-from accounts.views.common import add_domain_error, redirect_next, safe_next, with_next
+from accounts.views.common import redirect_next, safe_next, with_next
 from cryptovault.errors import DomainError
+from cryptovault.pages import page_actor, submit
+from cryptovault.ratelimits import rate_limited
 
 
 @login_required
 @rate_limited("verify_email")
 def verify_email(request: HttpRequest) -> HttpResponse:
     verified = request.user.email_verified
-    form = EmailCodeForm(request.POST or None)
-    if request.method == "POST" and not verified and form.is_valid():
-        try:
-            email_verify_by_code(request=request, user=request.user, code=form.cleaned_data["code"])
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, "Your email address is verified. Welcome aboard!")
-            return redirect_next(request, "dashboard")
+    form = EmailCodeForm(request.POST if request.method == "POST" and not verified else None)
+    checked = submit(
+        request,
+        form,
+        lambda data: email_verify_by_code(actor=page_actor(request), user=request.user, code=data["code"]),
+    )
+    if checked.done:
+        messages.success(request, "Your email address is verified. Welcome aboard!")
+        return redirect_next(request, "dashboard")
     context = {"form": form, "verified": verified, "next": safe_next(request)}
     return render(request, "accounts/verify_email.html", context)
 
@@ -41,7 +42,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Your email address is already verified.")
         return redirect(with_next(reverse("accounts:verify_email"), safe_next(request)))
     try:
-        email_verification_send(request=request, user=request.user)
+        email_verification_send(actor=page_actor(request), user=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

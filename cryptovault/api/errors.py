@@ -1,15 +1,19 @@
 """One JSON error shape for every API failure, carrying the request id.
 
 ``{"detail": "...", "code": "...", "errors": {"field": ["message"]}, "request_id": "..."}``
-``errors`` is present only for validation failures. Unexpected exceptions are logged
-with their traceback and answered with a 500 that reveals nothing but the request id.
+``errors`` is present only for validation failures. Every app's API gets the same mapping:
+the project's domain errors answer their own status and code, Django's ValidationError (a
+model's full_clean) 400 with per-field messages, a missing row (ObjectDoesNotExist, Http404)
+404. Unexpected exceptions are logged with their traceback and answered with a 500 that
+reveals nothing but the request id.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -29,7 +33,24 @@ def error_body(*, detail: str, code: str, errors: dict | None = None) -> dict:
     return body
 
 
+def _as_drf_error(exc: Exception) -> Exception:
+    """Django's own errors, as the API answers them."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return exceptions.ValidationError(
+                {
+                    ("non_field_errors" if name == NON_FIELD_ERRORS else name): messages
+                    for name, messages in exc.message_dict.items()
+                }
+            )
+        return exceptions.ValidationError({"non_field_errors": exc.messages})
+    if isinstance(exc, ObjectDoesNotExist):
+        return exceptions.NotFound()
+    return exc
+
+
 def api_exception_handler(exc, context):
+    exc = _as_drf_error(exc)
     if isinstance(exc, DomainError):
         errors = {exc.field: [exc.message]} if exc.field else None
         response = Response(error_body(detail=exc.message, code=exc.code, errors=errors), status=exc.status_code)

@@ -7,4 +7,5 @@ from cryptovault.api.views import ApiRootView
 urlpatterns = [
     path("", ApiRootView.as_view(), name="root"),
     path("", include("accounts.api.urls")),
+    path("security/", include("security.api.urls")),
 ]

@@ -8,7 +8,6 @@ import re
 import pytest
 from allauth.usersessions.models import UserSession
 from axes.models import AccessAttempt
-from django.conf import settings
 from django.contrib import admin
 from django.db import connection
 from django.test import Client
@@ -22,24 +21,13 @@ from accounts.services.roles import ADMIN, SUPPORT, role_assign
 from accounts.services.second_factor import sms_phone_add
 from accounts.services.verification import email_verification_send
 from security.models import AuditEvent
-from tests.accounts import test_api_fixtures as shared
-from tests.accounts.test_api_fixtures import sign_in
-from tests.conftest import PASSWORD
-from tests.factories import UserFactory
+from tests.accounts.helpers import ATTACKER, lock_out
+from tests.factories import TEST_ACTOR, UserFactory
 from tests.fakes.authenticator import turn_on_totp, unused_totp_code, verify_email_of
+from tests.helpers import PASSWORD, sign_in
 
-# Fixtures shared by the API tests.
-secured_owner = shared.secured_owner
-verified_owner = shared.verified_owner
-
-ATTACKER = "203.0.113.66"
 TYPED_BY_MISTAKE = "Almost-My-Real-Passw0rd"
 ACCOUNT_APPS = {"accounts", "axes", "usersessions", "token_blacklist", "account", "security", "auth"}
-
-
-@pytest.fixture
-def support(db):
-    return role_assign(user=UserFactory(email="sam@example.com", name="Sam Support"), role=SUPPORT)
 
 
 @pytest.fixture
@@ -52,15 +40,10 @@ def support_browser(support) -> Client:
 @pytest.fixture
 def admin_browser(db) -> Client:
     browser = Client()
-    browser.force_login(role_assign(user=UserFactory(email="ada@example.com", name="Ada Admin"), role=ADMIN))
+    browser.force_login(
+        role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com", name="Ada Admin"), role=ADMIN)
+    )
     return browser
-
-
-def lock_out(user, guess_prefix: str = "wrong") -> None:
-    for attempt in range(settings.AXES_FAILURE_LIMIT):
-        Client().post(
-            "/accounts/login/", {"login": user.email, "password": f"{guess_prefix}-{attempt}"}, REMOTE_ADDR=ATTACKER
-        )
 
 
 def emails_in_changelist(browser: Client, query: str = "") -> set[str]:
@@ -139,7 +122,7 @@ def test_the_user_list_costs_the_same_queries_for_a_few_users_or_many(admin_brow
     with CaptureQueriesContext(connection) as few:
         admin_browser.get("/admin/accounts/user/")
     for n in range(8):
-        user = role_assign(user=UserFactory(), role=SUPPORT if n % 3 == 0 else "trader")
+        user = role_assign(actor=TEST_ACTOR, user=UserFactory(), role=SUPPORT if n % 3 == 0 else "trader")
         verify_email_of(user)
         if n % 2:
             turn_on_totp(user)
@@ -210,7 +193,7 @@ def test_support_reads_the_user_list_and_pages_but_cannot_change_or_clear(suppor
 
 @pytest.mark.django_db
 def test_support_sees_api_keys_but_cannot_revoke_them(support_browser, owner):
-    key, _ = api_key_create(request=None, user=owner, name="Script", scopes=["read"])
+    key, _ = api_key_create(actor=TEST_ACTOR, user=owner, name="Script", scopes=["read"])
     listing = support_browser.get("/admin/accounts/apikey/")
     assert listing.status_code == 200 and "Script" in listing.text
     assert 'value="revoke"' not in listing.text, "support is not offered the action"
@@ -243,7 +226,7 @@ def test_a_trader_who_opens_the_admin_is_told_no_instead_of_going_round_in_circl
 # --- API keys --------------------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_an_admin_revokes_an_api_key_and_it_stops_working(admin_browser, owner):
-    key, raw = api_key_create(request=None, user=owner, name="Leaked script", scopes=["read"])
+    key, raw = api_key_create(actor=TEST_ACTOR, user=owner, name="Leaked script", scopes=["read"])
     assert APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Api-Key {raw}").status_code == 200
     answer = admin_browser.post(
         "/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True
@@ -258,9 +241,9 @@ def test_an_admin_revokes_an_api_key_and_it_stops_working(admin_browser, owner):
 def every_secret(secured_owner, outsider):
     """An account with every kind of secret we keep, and the secrets themselves."""
     owner = secured_owner
-    _, raw_key = api_key_create(request=None, user=owner, name="Script", scopes=["read"])
-    sms_phone_add(request=None, user=owner, number="+447700900123")
-    email_verification_send(request=None, user=outsider)
+    _, raw_key = api_key_create(actor=TEST_ACTOR, user=owner, name="Script", scopes=["read"])
+    sms_phone_add(actor=TEST_ACTOR, user=owner, number="+447700900123")
+    email_verification_send(actor=TEST_ACTOR, user=outsider)
     integration = APIClient()
     tokens = sign_in(integration, owner.email, otp_code=unused_totp_code(owner))
     first = sign_in(APIClient(), outsider.email)

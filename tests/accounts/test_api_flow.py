@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from security.models import AuditEvent
-from tests.accounts.test_api_fixtures import SIX_DIGITS, with_access
-from tests.conftest import PASSWORD
+from tests.accounts.helpers import SIX_DIGITS
 from tests.fakes.authenticator import unused_totp_code
+from tests.helpers import PASSWORD, with_access
 
 EMAIL = "ivy@example.com"
 

@@ -14,17 +14,19 @@ from rest_framework.test import APIClient
 from accounts.codes import token_digest
 from accounts.models import ApiKey
 from accounts.services.api_keys import api_key_create
-from tests.accounts import test_api_fixtures as shared
-
-# Fixtures shared by the API tests.
-owner_jwt = shared.owner_jwt
+from tests.factories import TEST_ACTOR
 
 OFFICE = "203.0.113.0/24"
 
 
 def make_key(user, *, scopes=("read",), allowed_ips=(), expires_at=None, name="Script") -> tuple[ApiKey, str]:
     return api_key_create(
-        request=None, user=user, name=name, scopes=list(scopes), allowed_ips=list(allowed_ips), expires_at=expires_at
+        actor=TEST_ACTOR,
+        user=user,
+        name=name,
+        scopes=list(scopes),
+        allowed_ips=list(allowed_ips),
+        expires_at=expires_at,
     )
 
 

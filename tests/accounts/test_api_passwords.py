@@ -19,8 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from security.models import AuditEvent
-from tests.accounts.test_api_fixtures import sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, sign_in
 
 RESET_LINK = re.compile(r"/accounts/password/reset/key/([0-9a-z]+)-([^/\s]+)/")
 NEW_PASSWORD = "a-Fresh-passphrase-2026"

@@ -9,16 +9,9 @@ from rest_framework.test import APIClient
 from accounts.models import TOTPDevice, User
 from accounts.services.api_keys import api_key_create
 from security.models import AuditEvent
-from tests.accounts import test_api_fixtures as shared
-from tests.accounts.test_api_fixtures import sign_in
-from tests.conftest import PASSWORD
+from tests.factories import TEST_ACTOR
 from tests.fakes.authenticator import unused_totp_code
-
-# Fixtures shared by the API tests.
-owner_jwt = shared.owner_jwt
-secured_jwt = shared.secured_jwt
-secured_owner = shared.secured_owner
-verified_owner = shared.verified_owner
+from tests.helpers import PASSWORD, sign_in
 
 
 @pytest.mark.django_db
@@ -85,7 +78,7 @@ def test_an_unknown_event_type_is_a_400_on_preferences(owner_jwt):
 
 @pytest.mark.django_db
 def test_the_export_is_a_json_download_of_my_data_without_secrets(secured_jwt, secured_owner):
-    _, raw_key = api_key_create(request=None, user=secured_owner, name="Script", scopes=["read"])
+    _, raw_key = api_key_create(actor=TEST_ACTOR, user=secured_owner, name="Script", scopes=["read"])
     answer = secured_jwt.get("/api/v1/auth/export/")
     assert answer.status_code == 200
     assert answer["Content-Disposition"].startswith('attachment; filename="cryptovault-data-')
@@ -115,7 +108,7 @@ def test_deleting_with_a_wrong_password_is_a_401_on_password_and_nothing_happens
 @pytest.mark.django_db
 def test_deleting_anonymises_the_account_and_every_key_token_and_session_stops(api_client, verified_owner):
     owner = verified_owner
-    _, raw_key = api_key_create(request=None, user=owner, name="Script", scopes=["read"])
+    _, raw_key = api_key_create(actor=TEST_ACTOR, user=owner, name="Script", scopes=["read"])
     tokens = sign_in(api_client, owner.email)
     browser = Client()
     browser.post("/accounts/login/", {"login": owner.email, "password": PASSWORD})

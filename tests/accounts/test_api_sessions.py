@@ -7,11 +7,7 @@ import pytest
 from allauth.usersessions.models import UserSession
 from django.test import Client
 
-from tests.accounts import test_api_fixtures as shared
-from tests.conftest import PASSWORD
-
-# Fixtures shared by the API tests.
-owner_jwt = shared.owner_jwt
+from tests.helpers import PASSWORD
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Version/18.1 Safari/604.1"

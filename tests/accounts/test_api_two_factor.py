@@ -3,31 +3,20 @@ loopback Twilio, and the fresh proof (step-up) that sensitive changes need."""
 
 from __future__ import annotations
 
-import time
-
 import pyotp
 import pytest
-from django.test import Client, override_settings
-from django_otp import DEVICE_ID_SESSION_KEY
+from django.test import override_settings
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import ApiKey, RecoveryCodeDevice, TOTPDevice
-from accounts.services.second_factor import STEP_UP_SESSION_KEY, two_factor_enabled
-from tests.accounts import test_api_fixtures as shared
-from tests.accounts.test_api_fixtures import SIX_DIGITS, sign_in, with_access
-from tests.conftest import PASSWORD
+from accounts.selectors import two_factor_enabled
+from tests.accounts.helpers import SIX_DIGITS, browser_signed_in_a_while_ago, signed_in_a_while_ago
 from tests.fakes.authenticator import turn_on_totp, unused_totp_code, verify_email_of
 from tests.fakes.twilio import FakeTwilio
-
-# Fixtures shared by the API tests.
-owner_jwt = shared.owner_jwt
-secured_owner = shared.secured_owner
-verified_owner = shared.verified_owner
+from tests.helpers import PASSWORD, sign_in, with_access
 
 PHONE = "+447700900123"
 NEW_KEY = {"name": "Tax report", "scopes": ["read"]}
-TEN_MINUTES_AGO = 600
 
 
 @pytest.fixture
@@ -38,24 +27,6 @@ def twilio():
 
 def texted_code(twilio: FakeTwilio) -> str:
     return SIX_DIGITS.search(twilio.messages[-1].body).group(1)
-
-
-def signed_in_a_while_ago(user) -> APIClient:
-    """A token client that gave its second factor at sign-in, ten minutes ago (no fresh proof now)."""
-    refresh = RefreshToken.for_user(user)
-    refresh["otp_at"] = int(time.time()) - TEN_MINUTES_AGO
-    return with_access(APIClient(), str(refresh.access_token))
-
-
-def browser_signed_in_a_while_ago(user) -> Client:
-    """A browser session that passed the second factor ten minutes ago."""
-    browser = Client()
-    browser.force_login(user)
-    session = browser.session
-    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
-    session[STEP_UP_SESSION_KEY] = int(time.time()) - TEN_MINUTES_AGO
-    session.save()
-    return browser
 
 
 @pytest.mark.django_db

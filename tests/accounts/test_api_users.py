@@ -4,25 +4,14 @@ holding the view permission."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from accounts.services.roles import ADMIN, SUPPORT, role_assign
-from tests.accounts import test_api_fixtures as shared
-from tests.factories import UserFactory
+from accounts.services.roles import ADMIN, role_assign
+from tests.accounts.helpers import lock_out
+from tests.factories import TEST_ACTOR, UserFactory
 from tests.fakes.authenticator import turn_on_totp, verify_email_of
-
-# Fixtures shared by the API tests.
-secured_owner = shared.secured_owner
-verified_owner = shared.verified_owner
-
-
-@pytest.fixture
-def support(db):
-    return role_assign(user=UserFactory(email="sam@example.com", name="Sam Support"), role=SUPPORT)
 
 
 @pytest.fixture
@@ -30,13 +19,6 @@ def support_client(support) -> APIClient:
     client = APIClient()
     client.force_login(support)
     return client
-
-
-def lock_out(user) -> None:
-    for attempt in range(settings.AXES_FAILURE_LIMIT):
-        Client().post(
-            "/accounts/login/", {"login": user.email, "password": f"wrong-{attempt}"}, REMOTE_ADDR="203.0.113.66"
-        )
 
 
 @pytest.mark.django_db
@@ -94,7 +76,7 @@ def test_a_staff_member_without_the_view_permission_is_refused(owner_api_client,
 
 @pytest.mark.django_db
 def test_admins_read_accounts_too(api_client, owner):
-    api_client.force_login(role_assign(user=UserFactory(email="ada@example.com"), role=ADMIN))
+    api_client.force_login(role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com"), role=ADMIN))
     assert api_client.get(f"/api/v1/auth/users/{owner.pk}/").status_code == 200
 
 

@@ -13,17 +13,16 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import EmailVerificationCode, TOTPDevice, User
-from accounts.services.second_factor import recovery_codes_regenerate, sms_phone_add, totp_begin, totp_pending
+from accounts.selectors import totp_pending
+from accounts.services.second_factor import recovery_codes_regenerate, sms_phone_add, totp_begin
 from accounts.services.your_data import account_delete
+from cryptovault.actor import Actor
 from security.audit import audit_record
 from security.models import AuditEvent
-from tests.accounts import test_api_fixtures as shared
-from tests.accounts.test_api_fixtures import sign_in
-from tests.accounts.test_api_two_factor import browser_signed_in_a_while_ago
-from tests.conftest import PASSWORD
-
-verified_owner = shared.verified_owner
-secured_owner = shared.secured_owner
+from tests.accounts.helpers import browser_signed_in_a_while_ago, last_sms_code
+from tests.factories import TEST_ACTOR
+from tests.fakes.authenticator import unused_totp_code
+from tests.helpers import PASSWORD, sign_in
 
 
 @pytest.mark.django_db
@@ -65,7 +64,7 @@ def test_codes_in_other_digit_scripts_are_refused_not_a_server_error(secured_own
 @pytest.mark.django_db
 def test_an_api_key_cannot_be_made_to_expire_beyond_five_years(secured_owner):
     client = APIClient()
-    sign_in(client, secured_owner.email, otp_code=shared.next_totp_code(secured_owner))
+    sign_in(client, secured_owner.email, otp_code=unused_totp_code(secured_owner))
     answer = client.post(
         "/api/v1/auth/api-keys/",
         {"name": "Forever", "scopes": ["read"], "expires_at": "9999-12-31T23:59:59-08:00"},
@@ -78,11 +77,11 @@ def test_an_api_key_cannot_be_made_to_expire_beyond_five_years(secured_owner):
 @pytest.mark.django_db
 def test_texts_stop_after_six_an_hour_per_account_whatever_the_client_address(verified_owner, caplog):
     for _ in range(6):
-        sms_phone_add(request=None, user=verified_owner, number="+447700900123")
+        sms_phone_add(actor=TEST_ACTOR, user=verified_owner, number="+447700900123")
     from accounts.errors import SMSLimitReached
 
     with pytest.raises(SMSLimitReached):
-        sms_phone_add(request=None, user=verified_owner, number="+447700900999")
+        sms_phone_add(actor=TEST_ACTOR, user=verified_owner, number="+447700900999")
 
 
 @pytest.mark.django_db
@@ -91,23 +90,22 @@ def test_texts_to_one_number_stop_after_six_an_hour_whoever_asks(caplog):
     from tests.factories import UserFactory
 
     for _ in range(6):
-        sms_phone_add(request=None, user=UserFactory(), number="+447700900555")
+        sms_phone_add(actor=TEST_ACTOR, user=UserFactory(), number="+447700900555")
     with pytest.raises(SMSLimitReached):
-        sms_phone_add(request=None, user=UserFactory(), number="+447700900555")
+        sms_phone_add(actor=TEST_ACTOR, user=UserFactory(), number="+447700900555")
 
 
 @pytest.mark.django_db
 def test_a_code_texted_to_one_number_does_not_verify_another(verified_owner, caplog):
     from accounts.services.second_factor import sms_phone_confirm
-    from tests.accounts.test_pages_fixtures import last_sms_code
 
-    first = sms_phone_add(request=None, user=verified_owner, number="+447700900123")
+    first = sms_phone_add(actor=TEST_ACTOR, user=verified_owner, number="+447700900123")
     code_for_first = last_sms_code(caplog)
-    sms_phone_add(request=None, user=verified_owner, number="+447700900456")
+    sms_phone_add(actor=TEST_ACTOR, user=verified_owner, number="+447700900456")
     from accounts.errors import InvalidCode
 
     with pytest.raises(InvalidCode):
-        sms_phone_confirm(request=None, user=verified_owner, challenge_id=first, code=code_for_first)
+        sms_phone_confirm(actor=TEST_ACTOR, user=verified_owner, challenge_id=first, code=code_for_first)
 
 
 @pytest.mark.django_db
@@ -136,7 +134,7 @@ def test_new_recovery_codes_keep_a_session_signed_in_with_one(secured_owner):
     session[DEVICE_ID_SESSION_KEY] = RecoveryCodeDevice.objects.get(user=secured_owner).persistent_id
     session.save()
     assert browser.get("/api/v1/auth/profile/").status_code == 200
-    recovery_codes_regenerate(request=None, user=secured_owner)
+    recovery_codes_regenerate(actor=TEST_ACTOR, user=secured_owner)
     assert browser.get("/api/v1/auth/profile/").status_code == 200
 
 
@@ -144,7 +142,7 @@ def test_new_recovery_codes_keep_a_session_signed_in_with_one(secured_owner):
 def test_staff_acting_on_a_users_account_is_recorded_as_staff(owner, staff_user, rf):
     request = rf.post("/admin/", REMOTE_ADDR="10.0.0.9", HTTP_USER_AGENT="StaffBrowser")
     request.user = staff_user
-    event = audit_record("api_key.revoked", request=request, user=owner)
+    event = audit_record("api_key.revoked", actor=Actor.from_request(request), user=owner)
     assert event.user == owner and event.actor_email == staff_user.email
     exported = Client()
     exported.force_login(owner)
@@ -159,8 +157,8 @@ def test_a_deleted_account_leaves_its_email_nowhere(verified_owner):
     EmailVerificationCode.objects.create(
         user=verified_owner, email=email, code_digest="0" * 64, expires_at=timezone.now()
     )
-    audit_record("auth.sign_in_failed", actor_email=email, outcome="failure")
-    account_delete(request=None, user=verified_owner, password=PASSWORD)
+    audit_record("auth.sign_in_failed", actor=TEST_ACTOR, actor_email=email, outcome="failure")
+    account_delete(actor=TEST_ACTOR, user=verified_owner, password=PASSWORD)
     assert not EmailVerificationCode.objects.filter(email=email).exists()
     assert not AuditEvent.objects.filter(actor_email=email).exists()
     assert not User.objects.filter(email=email).exists()

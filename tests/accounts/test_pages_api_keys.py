@@ -8,12 +8,8 @@ import pyotp
 
 from accounts.models import ApiKey
 from accounts.services.api_keys import api_key_create
-from tests.accounts import test_pages_fixtures as shared
+from tests.factories import TEST_ACTOR
 from tests.fakes.authenticator import unused_totp_code
-
-# Fixtures shared by the page tests.
-totp_owner = shared.totp_owner
-verified_owner = shared.verified_owner
 
 NEW_KEY = re.compile(rb'data-testid="new-api-key">(cvk_[0-9a-f]{8}_[A-Za-z0-9_-]+)<')
 MANUAL_KEY = re.compile(rb'data-testid="totp-manual-key">([A-Z2-7]+)<')
@@ -47,17 +43,17 @@ def test_a_user_without_two_factor_is_sent_to_set_it_up_and_then_brought_back(cl
     assert client.get("/accounts/api-keys/new/").status_code == 200, "just set up counts as a fresh step-up"
 
 
-def test_a_user_with_two_factor_but_no_recent_code_is_asked_for_one(client, totp_owner):
-    client.force_login(totp_owner)
+def test_a_user_with_two_factor_but_no_recent_code_is_asked_for_one(client, secured_owner):
+    client.force_login(secured_owner)
     response = client.get("/accounts/api-keys/new/")
     assert response["Location"] == "/accounts/step-up/?next=%2Faccounts%2Fapi-keys%2Fnew%2F"
-    back = client.post(response["Location"], {"otp_code": unused_totp_code(totp_owner)})
+    back = client.post(response["Location"], {"otp_code": unused_totp_code(secured_owner)})
     assert back["Location"] == "/accounts/api-keys/new/"
     assert client.get(back["Location"]).status_code == 200
 
 
-def test_creating_a_key_shows_it_once_and_lists_it_without_the_secret(client, totp_owner):
-    _stepped_up(client, totp_owner)
+def test_creating_a_key_shows_it_once_and_lists_it_without_the_secret(client, secured_owner):
+    _stepped_up(client, secured_owner)
     response = client.post(
         "/accounts/api-keys/new/",
         {"name": "Tax script", "scopes": ["read"], "allowed_ips": "203.0.113.7\n198.51.100.0/24\n"},
@@ -69,19 +65,19 @@ def test_creating_a_key_shows_it_once_and_lists_it_without_the_secret(client, to
     later = client.get("/accounts/api-keys/")
     assert raw_key not in later.content, "shown only once"
     assert raw_key[:13] in later.content, "the prefix names it"
-    key = ApiKey.objects.get(user=totp_owner)
+    key = ApiKey.objects.get(user=secured_owner)
     assert key.scopes == ["read"]
     assert key.allowed_ips == ["203.0.113.7", "198.51.100.0/24"]
 
 
-def test_bad_input_shows_form_errors(client, totp_owner):
-    _stepped_up(client, totp_owner)
+def test_bad_input_shows_form_errors(client, secured_owner):
+    _stepped_up(client, secured_owner)
     response = client.post(
         "/accounts/api-keys/new/",
         {"name": "x", "scopes": ["read"], "allowed_ips": "not-an-address", "expires_at": "2001-01-01"},
     )
     assert response.status_code == 200
-    assert b"Choose today or a later day." in response.content
+    assert b"The expiry must be in the future." in response.content
     response = client.post("/accounts/api-keys/new/", {"name": "x", "scopes": ["read"], "allowed_ips": "nope"})
     assert response.status_code == 200
     assert b"is not an IP address or network" in response.content
@@ -90,9 +86,9 @@ def test_bad_input_shows_form_errors(client, totp_owner):
     assert not ApiKey.objects.exists()
 
 
-def test_revoking_a_key_marks_it_revoked(client, totp_owner):
-    key, _ = api_key_create(request=None, user=totp_owner, name="Bot", scopes=["read", "trade"])
-    client.force_login(totp_owner)
+def test_revoking_a_key_marks_it_revoked(client, secured_owner):
+    key, _ = api_key_create(actor=TEST_ACTOR, user=secured_owner, name="Bot", scopes=["read", "trade"])
+    client.force_login(secured_owner)
     response = client.post(f"/accounts/api-keys/{key.pk}/revoke/", follow=True)
     assert b"is revoked" in response.content
     assert b"Revoked" in response.content
@@ -101,7 +97,7 @@ def test_revoking_a_key_marks_it_revoked(client, totp_owner):
 
 
 def test_another_users_key_cannot_be_revoked(client, owner, outsider):
-    theirs, _ = api_key_create(request=None, user=outsider, name="Theirs", scopes=["read"])
+    theirs, _ = api_key_create(actor=TEST_ACTOR, user=outsider, name="Theirs", scopes=["read"])
     client.force_login(owner)
     assert client.post(f"/accounts/api-keys/{theirs.pk}/revoke/").status_code == 404
     theirs.refresh_from_db()
@@ -113,13 +109,13 @@ def test_the_list_costs_the_same_queries_for_one_key_or_many(client, owner):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    api_key_create(request=None, user=owner, name="Key 0", scopes=["read"])
+    api_key_create(actor=TEST_ACTOR, user=owner, name="Key 0", scopes=["read"])
     client.force_login(owner)
     client.get("/accounts/api-keys/")
     with CaptureQueriesContext(connection) as one:
         client.get("/accounts/api-keys/")
     for n in range(1, 6):
-        api_key_create(request=None, user=owner, name=f"Key {n}", scopes=["read"])
+        api_key_create(actor=TEST_ACTOR, user=owner, name=f"Key {n}", scopes=["read"])
     with CaptureQueriesContext(connection) as many:
         page = client.get("/accounts/api-keys/")
     assert page.content.count(b'data-testid="api-key-row"') == 6

@@ -6,7 +6,7 @@ import pytest
 from allauth.usersessions.models import UserSession
 from django.test import Client
 
-from accounts.user_agents import describe_user_agent
+from cryptovault.user_agents import describe_user_agent
 from tests.conftest import PASSWORD
 
 FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"

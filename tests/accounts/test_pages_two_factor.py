@@ -6,15 +6,10 @@ import re
 
 import pyotp
 
-from accounts.services.second_factor import two_factor_enabled
-from tests.accounts import test_pages_fixtures as shared
-from tests.accounts.test_pages_fixtures import last_sms_code, turn_on_sms
-from tests.conftest import PASSWORD
+from accounts.selectors import two_factor_enabled
+from tests.accounts.helpers import last_sms_code, turn_on_sms
 from tests.fakes.authenticator import unused_totp_code
-
-# Fixtures shared by the page tests.
-totp_owner = shared.totp_owner
-verified_owner = shared.verified_owner
+from tests.helpers import PASSWORD
 
 MANUAL_KEY = re.compile(rb'data-testid="totp-manual-key">([A-Z2-7]+)<')
 RECOVERY_CODE = re.compile(rb'data-testid="recovery-code">([0-9A-F]{5}-[0-9A-F]{5})<')
@@ -82,37 +77,37 @@ def test_the_set_up_page_without_a_started_set_up_leads_back_to_security(client,
 
 
 # --- signing in -------------------------------------------------------------------------------
-def test_signing_in_with_two_factor_on_asks_for_a_code_before_any_session(client, totp_owner):
-    response = _sign_in(client, totp_owner)
+def test_signing_in_with_two_factor_on_asks_for_a_code_before_any_session(client, secured_owner):
+    response = _sign_in(client, secured_owner)
     assert response["Location"] == "/accounts/2fa/"
     assert client.get("/").status_code == 302, "not signed in yet"
     page = client.get("/accounts/2fa/")
     assert b"Two-factor authentication" in page.content
-    response = client.post("/accounts/2fa/", {"otp_code": unused_totp_code(totp_owner)})
+    response = client.post("/accounts/2fa/", {"otp_code": unused_totp_code(secured_owner)})
     assert response["Location"] == "/"
     assert client.get("/").status_code == 200
 
 
-def test_a_code_already_used_is_refused_on_the_next_sign_in(client, totp_owner):
-    code = unused_totp_code(totp_owner)
-    _sign_in(client, totp_owner)
+def test_a_code_already_used_is_refused_on_the_next_sign_in(client, secured_owner):
+    code = unused_totp_code(secured_owner)
+    _sign_in(client, secured_owner)
     client.post("/accounts/2fa/", {"otp_code": code})
     client.post("/accounts/logout/")
 
-    _sign_in(client, totp_owner)
+    _sign_in(client, secured_owner)
     replay = client.post("/accounts/2fa/", {"otp_code": code})
     assert replay.status_code == 200
     assert b"That code is not valid" in replay.content
     assert client.get("/").status_code == 302
 
 
-def test_a_recovery_code_signs_in_once(client, totp_owner):
-    recovery = totp_owner.recovery_codes[0]
-    _sign_in(client, totp_owner)
+def test_a_recovery_code_signs_in_once(client, secured_owner):
+    recovery = secured_owner.recovery_codes[0]
+    _sign_in(client, secured_owner)
     assert client.post("/accounts/2fa/", {"otp_code": recovery})["Location"] == "/"
     client.post("/accounts/logout/")
 
-    _sign_in(client, totp_owner)
+    _sign_in(client, secured_owner)
     again = client.post("/accounts/2fa/", {"otp_code": recovery})
     assert b"That code is not valid" in again.content
 
@@ -143,39 +138,39 @@ def test_a_texted_code_does_not_work_for_another_sign_in(client, verified_owner,
     assert b"That code is not valid" in refused.content
 
 
-def test_the_code_form_is_rate_limited_like_sign_in(client, totp_owner):
-    _sign_in(client, totp_owner)
+def test_the_code_form_is_rate_limited_like_sign_in(client, secured_owner):
+    _sign_in(client, secured_owner)
     statuses = [client.post("/accounts/2fa/", {"otp_code": "000000"}).status_code for _ in range(10)]
     assert statuses[-1] == 429
 
 
 # --- step-up and changing factors -------------------------------------------------------------
-def test_turning_two_factor_off_asks_for_a_fresh_code_first_then_turns_it_off(client, totp_owner):
-    client.force_login(totp_owner)
+def test_turning_two_factor_off_asks_for_a_fresh_code_first_then_turns_it_off(client, secured_owner):
+    client.force_login(secured_owner)
     response = client.get("/accounts/security/disable/")
     assert response["Location"] == "/accounts/step-up/?next=%2Faccounts%2Fsecurity%2Fdisable%2F"
-    step_up = client.post(response["Location"], {"otp_code": unused_totp_code(totp_owner)})
+    step_up = client.post(response["Location"], {"otp_code": unused_totp_code(secured_owner)})
     assert step_up["Location"] == "/accounts/security/disable/"
     assert b"Turn off two-factor authentication?" in client.get("/accounts/security/disable/").content
     client.post("/accounts/security/disable/")
-    assert not two_factor_enabled(totp_owner)
+    assert not two_factor_enabled(secured_owner)
 
 
-def test_a_wrong_step_up_code_is_a_form_error(client, totp_owner):
-    client.force_login(totp_owner)
+def test_a_wrong_step_up_code_is_a_form_error(client, secured_owner):
+    client.force_login(secured_owner)
     response = client.post("/accounts/step-up/?next=/accounts/security/disable/", {"otp_code": "12"})
     assert response.status_code == 200
     assert b"That code is not valid" in response.content
 
 
-def test_new_recovery_codes_need_a_step_up_and_replace_the_old_ones(client, totp_owner):
-    client.force_login(totp_owner)
+def test_new_recovery_codes_need_a_step_up_and_replace_the_old_ones(client, secured_owner):
+    client.force_login(secured_owner)
     assert client.get("/accounts/security/recovery-codes/regenerate/")["Location"].startswith("/accounts/step-up/")
-    client.post("/accounts/step-up/", {"otp_code": unused_totp_code(totp_owner)})
+    client.post("/accounts/step-up/", {"otp_code": unused_totp_code(secured_owner)})
     response = client.post("/accounts/security/recovery-codes/regenerate/")
     codes = RECOVERY_CODE.findall(client.get(response["Location"]).content)
     assert len(codes) == 10
-    assert totp_owner.recovery_codes[0].encode() not in codes
+    assert secured_owner.recovery_codes[0].encode() not in codes
 
 
 def test_adding_a_phone_with_two_factor_off_needs_no_step_up_and_turns_it_on(client, verified_owner, caplog):
@@ -197,13 +192,13 @@ def test_adding_a_phone_with_two_factor_off_needs_no_step_up_and_turns_it_on(cli
     assert verified_owner.phone == "+447700900123"
 
 
-def test_changing_the_phone_with_two_factor_on_needs_a_step_up(client, totp_owner):
-    client.force_login(totp_owner)
+def test_changing_the_phone_with_two_factor_on_needs_a_step_up(client, secured_owner):
+    client.force_login(secured_owner)
     assert client.get("/accounts/security/phone/")["Location"].startswith("/accounts/step-up/")
 
 
-def test_replacing_the_authenticator_with_two_factor_on_needs_a_step_up(client, totp_owner):
-    client.force_login(totp_owner)
+def test_replacing_the_authenticator_with_two_factor_on_needs_a_step_up(client, secured_owner):
+    client.force_login(secured_owner)
     response = client.post("/accounts/security/totp/start/")
     assert response["Location"] == "/accounts/step-up/?next=%2Faccounts%2Fsecurity%2F"
 

@@ -8,17 +8,13 @@ from allauth.usersessions.models import UserSession
 
 from accounts.models import ApiKey, User
 from accounts.services.api_keys import api_key_create
-from tests.accounts import test_pages_fixtures as shared
-from tests.conftest import PASSWORD
+from tests.factories import TEST_ACTOR
 from tests.fakes.authenticator import unused_totp_code
-
-# Fixtures shared by the page tests.
-totp_owner = shared.totp_owner
-verified_owner = shared.verified_owner
+from tests.helpers import PASSWORD
 
 
 def test_the_export_is_a_json_download_with_the_email_and_no_secret(owner_client, owner):
-    api_key_create(request=None, user=owner, name="Bot", scopes=["read"])
+    api_key_create(actor=TEST_ACTOR, user=owner, name="Bot", scopes=["read"])
     response = owner_client.get("/accounts/data/export/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -30,20 +26,20 @@ def test_the_export_is_a_json_download_with_the_email_and_no_secret(owner_client
     assert "key_digest" not in text
 
 
-def test_the_export_of_a_user_with_two_factor_holds_no_seed(client, totp_owner):
+def test_the_export_of_a_user_with_two_factor_holds_no_seed(client, secured_owner):
     from accounts.models import TOTPDevice
 
-    client.force_login(totp_owner)
+    client.force_login(secured_owner)
     text = client.get("/accounts/data/export/").content.decode()
-    device = TOTPDevice.objects.get(user=totp_owner)
+    device = TOTPDevice.objects.get(user=secured_owner)
     assert device.manual_key not in text and device.key not in text
-    assert all(code not in text for code in totp_owner.recovery_codes)
+    assert all(code not in text for code in secured_owner.recovery_codes)
 
 
 def test_deleting_the_account_anonymises_it_ends_everything_and_signs_out(client, owner):
     client.post("/accounts/login/", {"login": owner.email, "password": PASSWORD})
     client.get("/")
-    key, _ = api_key_create(request=None, user=owner, name="Bot", scopes=["read"])
+    key, _ = api_key_create(actor=TEST_ACTOR, user=owner, name="Bot", scopes=["read"])
     response = client.post("/accounts/data/", {"password": PASSWORD, "confirm": "on"})
     assert response["Location"] == "/accounts/goodbye/"
     goodbye = client.get("/accounts/goodbye/")
@@ -63,17 +59,17 @@ def test_a_wrong_password_keeps_the_account_and_says_why(owner_client, owner):
     assert User.objects.get(pk=owner.pk).is_active
 
 
-def test_with_two_factor_on_deleting_needs_a_code_too(client, totp_owner):
-    client.force_login(totp_owner)
+def test_with_two_factor_on_deleting_needs_a_code_too(client, secured_owner):
+    client.force_login(secured_owner)
     page = client.get("/accounts/data/")
     assert b'name="otp_code"' in page.content
     missing = client.post("/accounts/data/", {"password": PASSWORD, "confirm": "on"})
     assert b"This field is required" in missing.content
     wrong = client.post("/accounts/data/", {"password": PASSWORD, "confirm": "on", "otp_code": "000000x"})
     assert b"That code is not valid" in wrong.content
-    assert User.objects.get(pk=totp_owner.pk).is_active
+    assert User.objects.get(pk=secured_owner.pk).is_active
     done = client.post(
-        "/accounts/data/", {"password": PASSWORD, "confirm": "on", "otp_code": unused_totp_code(totp_owner)}
+        "/accounts/data/", {"password": PASSWORD, "confirm": "on", "otp_code": unused_totp_code(secured_owner)}
     )
     assert done["Location"] == "/accounts/goodbye/"
-    assert not User.objects.get(pk=totp_owner.pk).is_active
+    assert not User.objects.get(pk=secured_owner.pk).is_active

@@ -16,17 +16,12 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.errors import InvalidCode
 from accounts.models import TOTPDevice
+from accounts.selectors import two_factor_enabled, two_factor_summary
 from accounts.services.auth import jwt_pair_for
-from accounts.services.second_factor import (
-    STEP_UP_SESSION_KEY,
-    recovery_codes_regenerate,
-    second_factor_verify,
-    step_up_is_fresh,
-    totp_begin,
-    totp_confirm,
-    two_factor_enabled,
-    two_factor_summary,
-)
+from accounts.services.second_factor import recovery_codes_regenerate, second_factor_verify, totp_begin, totp_confirm
+from accounts.session_proof import session_stamp_second_factor
+from cryptovault.actor import SECOND_FACTOR_AT_SESSION_KEY, Actor
+from tests.factories import TEST_ACTOR
 from tests.fakes.authenticator import AuthenticatorApp, authenticator_enabled
 
 
@@ -38,7 +33,7 @@ def authenticator(owner):
 
 def accepts(user, code: str, **kwargs) -> bool:
     try:
-        second_factor_verify(request=None, user=user, code=code, **kwargs)
+        second_factor_verify(actor=TEST_ACTOR, user=user, code=code, **kwargs)
     except InvalidCode:
         return False
     return True
@@ -63,7 +58,7 @@ def a_wrong_code(app: AuthenticatorApp) -> str:
 def test_a_phone_clock_one_step_off_is_forgiven_but_not_two(owner, steps_from_now, accepted):
     app = AuthenticatorApp(totp_begin(user=owner))
     with contextlib.suppress(InvalidCode):
-        totp_confirm(request=None, user=owner, code=app.code(steps_from_now=steps_from_now))
+        totp_confirm(actor=TEST_ACTOR, user=owner, code=app.code(steps_from_now=steps_from_now))
     assert two_factor_enabled(owner) is accepted
 
 
@@ -124,13 +119,18 @@ def test_a_recovery_code_works_however_it_is_typed(authenticator, typed):
 @pytest.mark.django_db
 def test_new_recovery_codes_replace_the_old_ones(authenticator):
     old = authenticator.recovery_codes
-    new = recovery_codes_regenerate(request=None, user=authenticator.user)
+    new = recovery_codes_regenerate(actor=TEST_ACTOR, user=authenticator.user)
     assert not set(old) & set(new)
     assert not accepts(authenticator.user, old[0]), "a printed-out old sheet is void"
     assert accepts(authenticator.user, new[0])
 
 
 # --- step-up -----------------------------------------------------------------------------------
+def step_up_is_fresh(request) -> bool:
+    """What the sensitive-action gate asks of the request's actor."""
+    return Actor.from_request(request).proved_second_factor_within(settings.SECOND_FACTOR_STEP_UP_SECONDS)
+
+
 @pytest.fixture
 def page_request(rf):
     request = rf.get("/")
@@ -141,12 +141,16 @@ def page_request(rf):
 @pytest.mark.django_db
 def test_a_second_factor_on_a_page_is_fresh_proof_for_five_minutes(authenticator, page_request):
     assert not step_up_is_fresh(page_request)
-    second_factor_verify(
-        request=page_request, user=authenticator.user, code=authenticator.app.code(steps_from_now=1), purpose="step_up"
+    device = second_factor_verify(
+        actor=Actor.from_request(page_request),
+        user=authenticator.user,
+        code=authenticator.app.code(steps_from_now=1),
+        purpose="step_up",
     )
+    session_stamp_second_factor(page_request, device)  # what the step-up page does with the device
     assert step_up_is_fresh(page_request)
 
-    page_request.session[STEP_UP_SESSION_KEY] = int(time.time()) - settings.SECOND_FACTOR_STEP_UP_SECONDS - 1
+    page_request.session[SECOND_FACTOR_AT_SESSION_KEY] = int(time.time()) - settings.SECOND_FACTOR_STEP_UP_SECONDS - 1
     assert not step_up_is_fresh(page_request), "five minutes later a sensitive action asks again"
 
 
@@ -154,7 +158,7 @@ def test_a_second_factor_on_a_page_is_fresh_proof_for_five_minutes(authenticator
 def test_an_api_access_token_got_with_a_second_factor_is_fresh_proof_for_five_minutes(authenticator, rf):
     request = rf.get("/")
     request.auth = AccessToken(
-        jwt_pair_for(request=request, user=authenticator.user, second_factor_used=True)["access"]
+        jwt_pair_for(actor=TEST_ACTOR, user=authenticator.user, second_factor_used=True)["access"]
     )
     assert step_up_is_fresh(request)
 
@@ -162,6 +166,6 @@ def test_an_api_access_token_got_with_a_second_factor_is_fresh_proof_for_five_mi
     assert not step_up_is_fresh(request)
 
     request.auth = AccessToken(
-        jwt_pair_for(request=request, user=authenticator.user, second_factor_used=False)["access"]
+        jwt_pair_for(actor=TEST_ACTOR, user=authenticator.user, second_factor_used=False)["access"]
     )
     assert not step_up_is_fresh(request), "a password-only token never proves a second factor"

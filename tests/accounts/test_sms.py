@@ -17,13 +17,9 @@ from django.utils import timezone
 
 from accounts.errors import InvalidCode, SMSUnavailable
 from accounts.models import SMSChallenge, SMSDevice
-from accounts.services.second_factor import (
-    second_factor_verify,
-    sms_code_send,
-    sms_phone_add,
-    sms_phone_confirm,
-    two_factor_enabled,
-)
+from accounts.selectors import two_factor_enabled
+from accounts.services.second_factor import second_factor_verify, sms_code_send, sms_phone_add, sms_phone_confirm
+from tests.factories import TEST_ACTOR
 from tests.fakes.http import closed_port_url
 from tests.fakes.twilio import FROM_NUMBER, INVALID_TO_NUMBER, UNREACHABLE_CARRIER, FakeTwilio
 
@@ -47,14 +43,14 @@ def last_code(twilio: FakeTwilio) -> str:
 
 @pytest.fixture
 def verified_phone(twilio, owner):
-    challenge_id = sms_phone_add(request=None, user=owner, number=PHONE)
-    sms_phone_confirm(request=None, user=owner, challenge_id=challenge_id, code=last_code(twilio))
+    challenge_id = sms_phone_add(actor=TEST_ACTOR, user=owner, number=PHONE)
+    sms_phone_confirm(actor=TEST_ACTOR, user=owner, challenge_id=challenge_id, code=last_code(twilio))
     return owner
 
 
 @pytest.mark.django_db
 def test_adding_a_phone_texts_one_code_from_our_number_through_twilio(twilio, owner):
-    sms_phone_add(request=None, user=owner, number=PHONE)
+    sms_phone_add(actor=TEST_ACTOR, user=owner, number=PHONE)
 
     (message,) = twilio.messages
     assert (message.to, message.from_, message.account_sid) == (PHONE, FROM_NUMBER, twilio.account_sid)
@@ -65,8 +61,8 @@ def test_adding_a_phone_texts_one_code_from_our_number_through_twilio(twilio, ow
 
 @pytest.mark.django_db
 def test_typing_the_texted_code_verifies_the_phone_and_turns_two_factor_on(twilio, owner):
-    challenge_id = sms_phone_add(request=None, user=owner, number=PHONE)
-    sms_phone_confirm(request=None, user=owner, challenge_id=challenge_id, code=last_code(twilio))
+    challenge_id = sms_phone_add(actor=TEST_ACTOR, user=owner, number=PHONE)
+    sms_phone_confirm(actor=TEST_ACTOR, user=owner, challenge_id=challenge_id, code=last_code(twilio))
 
     owner.refresh_from_db()
     assert owner.phone == PHONE and owner.phone_verified_at is not None
@@ -80,8 +76,8 @@ def test_a_code_texted_for_another_challenge_is_refused(twilio, verified_phone):
     second = sms_code_send(user=verified_phone, purpose="login")
 
     with pytest.raises(InvalidCode):
-        second_factor_verify(request=None, user=verified_phone, code=first_code, challenge_id=second)
-    assert second_factor_verify(request=None, user=verified_phone, code=first_code, challenge_id=first)
+        second_factor_verify(actor=TEST_ACTOR, user=verified_phone, code=first_code, challenge_id=second)
+    assert second_factor_verify(actor=TEST_ACTOR, user=verified_phone, code=first_code, challenge_id=first)
 
 
 @pytest.mark.django_db
@@ -92,25 +88,25 @@ def test_a_code_is_refused_once_its_ten_minutes_are_over(twilio, verified_phone)
 
     SMSChallenge.objects.filter(pk=challenge.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(InvalidCode):
-        second_factor_verify(request=None, user=verified_phone, code=last_code(twilio), challenge_id=challenge_id)
+        second_factor_verify(actor=TEST_ACTOR, user=verified_phone, code=last_code(twilio), challenge_id=challenge_id)
 
 
 @pytest.mark.django_db
 def test_a_code_works_only_once(twilio, verified_phone):
     challenge_id = sms_code_send(user=verified_phone, purpose="login")
     code = last_code(twilio)
-    second_factor_verify(request=None, user=verified_phone, code=code, challenge_id=challenge_id)
+    second_factor_verify(actor=TEST_ACTOR, user=verified_phone, code=code, challenge_id=challenge_id)
     with pytest.raises(InvalidCode):
-        second_factor_verify(request=None, user=verified_phone, code=code, challenge_id=challenge_id)
+        second_factor_verify(actor=TEST_ACTOR, user=verified_phone, code=code, challenge_id=challenge_id)
 
 
 @pytest.mark.django_db
 def test_a_phone_confirmation_code_cannot_be_used_to_sign_in(twilio, owner):
     """Codes are bound to what they were sent for, not just to the phone."""
-    challenge_id = sms_phone_add(request=None, user=owner, number=PHONE)
+    challenge_id = sms_phone_add(actor=TEST_ACTOR, user=owner, number=PHONE)
     code = last_code(twilio)
     with pytest.raises(InvalidCode):
-        second_factor_verify(request=None, user=owner, code=code, challenge_id=challenge_id, purpose="login")
+        second_factor_verify(actor=TEST_ACTOR, user=owner, code=code, challenge_id=challenge_id, purpose="login")
 
 
 @pytest.mark.django_db
@@ -126,14 +122,14 @@ def test_a_phone_confirmation_code_cannot_be_used_to_sign_in(twilio, owner):
 def test_when_the_text_cannot_be_sent_the_user_is_told_and_can_simply_try_again(twilio, owner, trouble):
     twilio.fail_with(trouble.get("error"))
     with override_settings(**trouble.get("settings", {})), pytest.raises(SMSUnavailable) as refused:
-        sms_phone_add(request=None, user=owner, number=PHONE)
+        sms_phone_add(actor=TEST_ACTOR, user=owner, number=PHONE)
     assert refused.value.message == "The text message could not be sent. Try again in a minute."
     assert refused.value.status_code == 503
     assert not two_factor_enabled(owner)
 
     twilio.fail_with(None)
-    challenge_id = sms_phone_add(request=None, user=owner, number=PHONE)
-    sms_phone_confirm(request=None, user=owner, challenge_id=challenge_id, code=last_code(twilio))
+    challenge_id = sms_phone_add(actor=TEST_ACTOR, user=owner, number=PHONE)
+    sms_phone_confirm(actor=TEST_ACTOR, user=owner, challenge_id=challenge_id, code=last_code(twilio))
     assert two_factor_enabled(owner)
     assert SMSDevice.objects.filter(user=owner).count() == 1, "the failed attempt left nothing behind"
 
@@ -151,11 +147,11 @@ def test_in_development_the_text_with_its_code_is_readable_in_the_log(owner):
     sms_logger.addHandler(handler)
     try:
         with override_settings(SMS_BACKEND="accounts.sms.LoggingSMSBackend"):
-            challenge_id = sms_phone_add(request=None, user=owner, number=PHONE)
+            challenge_id = sms_phone_add(actor=TEST_ACTOR, user=owner, number=PHONE)
     finally:
         sms_logger.removeHandler(handler)
 
     line = output.getvalue()
     assert PHONE in line and "not sent" in line
-    sms_phone_confirm(request=None, user=owner, challenge_id=challenge_id, code=code_in(line))
+    sms_phone_confirm(actor=TEST_ACTOR, user=owner, challenge_id=challenge_id, code=code_in(line))
     assert two_factor_enabled(owner)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -21,7 +22,8 @@ SAFE = {
 
 
 def run_django(env_overrides: dict[str, str | None], code: str = "import django; django.setup(); print('started')"):
-    inherited = set(SAFE) | {"PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    # TESTING: the test set-up's own (cryptovault.pytest_plugin); these cases pass it when they want it.
+    inherited = set(SAFE) | {"PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE", "TESTING"}
     env = {key: value for key, value in os.environ.items() if key not in inherited}
     env["DJANGO_SETTINGS_MODULE"] = "cryptovault.settings"
     env["ENV_FILE"] = ""  # a .env in the checkout must not leak into these cases
@@ -97,29 +99,92 @@ def test_check_deploy_with_production_environment_prints_no_warnings():
     assert "System check identified no issues" in result.stdout
 
 
-def test_no_environment_at_all_means_sqlite_and_an_embedded_redis(tmp_path):
-    code = (
-        "import django; django.setup(); from django.conf import settings; from django.core.cache import cache;"
-        "cache.set('probe', 'ok'); print(settings.DATABASES['default']['ENGINE'], settings.EMBEDDED_REDIS,"
-        " settings.REDIS_URL.startswith('redis://127.0.0.1:'), cache.get('probe'), settings.EMAIL_BACKEND)"
-    )
-    env = {
+def bare_environment(home: Path, **variables: str) -> dict[str, str]:
+    """No configuration at all (and no .env), as on a newcomer's machine."""
+    return {
         "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
+        "HOME": str(home),
         "DJANGO_SETTINGS_MODULE": "cryptovault.settings",
         "ENV_FILE": "",
+        "PYTHONDONTWRITEBYTECODE": "1",  # so that Python's own __pycache__ folders stay out of the count
+        **variables,
     }
-    result = subprocess.run(
+
+
+def run_bare(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+# Records, through Python's audit hooks, every folder created and every process started.
+SIDE_EFFECTS_PROBE = """
+import sys
+side_effects = []
+def record(event, args):
+    if event in ("os.mkdir", "subprocess.Popen", "os.posix_spawn", "os.fork", "os.system", "os.exec", "os.spawn"):
+        side_effects.append(f"{event} {args[0]}")
+sys.addaudithook(record)
+"""
+
+
+def test_no_environment_at_all_means_sqlite_console_email_and_the_embedded_redis_default(tmp_path):
+    code = SIDE_EFFECTS_PROBE + (
+        "import django; django.setup(); from django.conf import settings\n"
+        "print(settings.DATABASES['default']['ENGINE'], settings.EMBEDDED_REDIS, settings.REDIS_URL,"
+        " settings.EMAIL_BACKEND, settings.TESTING)"
+    )
+    result = run_bare(bare_environment(tmp_path), code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
-        "True",
-        "True",
-        "ok",
-        "django.core.mail.backends.console.EmailBackend",
+        "True",  # no REDIS_URL configured: runstack and the test set-up start the embedded Redis
+        "redis://127.0.0.1:6379",  # anything else started by hand: a Redis on this machine, if any
+        "cryptovault.mail.ConsoleEmailBackend",
+        "False",
     ]
+
+
+def test_importing_the_settings_starts_no_redis_server_and_creates_no_folder(tmp_path):
+    static_root, media_root = tmp_path / "static", tmp_path / "media"
+    env = bare_environment(tmp_path, STATIC_ROOT=str(static_root), MEDIA_ROOT=str(media_root))
+    code = SIDE_EFFECTS_PROBE + "import django; django.setup()\nprint(side_effects)"
+    result = run_bare(env, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", "no process started, no folder created (var/ included)"
+    assert not static_root.exists() and not media_root.exists()
+
+
+def test_nothing_in_the_settings_depends_on_running_under_pytest(tmp_path):
+    env = bare_environment(tmp_path)
+    del env["ENV_FILE"]  # the default, whatever a .env in the checkout holds (it is not read here)
+    code = (
+        "import pytest, environ\n"
+        "environ.Env.read_env = classmethod(lambda cls, *args, **kwargs: None)\n"
+        "from django.conf import settings\n"
+        "print(settings.TESTING, settings.ENV_FILE == str(settings.BASE_DIR / '.env'))"
+    )
+    result = run_bare(env, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"], "only the environment decides"
+
+
+def test_the_test_set_up_provides_an_embedded_redis_and_test_mode_when_nothing_is_configured(tmp_path):
+    """What cryptovault.pytest_plugin does before pytest-django reads the settings.
+
+    The run command does the same for `make run` (test_run_command.py drives it).
+    """
+    code = (
+        "import os\nfrom cryptovault.pytest_plugin import prepare_test_environment\n"
+        "prepare_test_environment()\n"
+        "import django; django.setup(); from django.conf import settings; from django.core.cache import cache\n"
+        "cache.set('probe', 'ok')\n"
+        "print(settings.TESTING, repr(settings.ENV_FILE), settings.EMBEDDED_REDIS, cache.get('probe'),"
+        " settings.REDIS_URL == os.environ['REDIS_URL'] != 'redis://127.0.0.1:6379')"
+    )
+    result = run_bare(bare_environment(tmp_path), code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "''", "False", "ok", "True"]
 
 
 def test_channel_layer_allows_blocking_pops_and_hundreds_of_connections():

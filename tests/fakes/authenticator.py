@@ -8,6 +8,7 @@ import pyotp
 
 from accounts.models import TOTPDevice, User
 from accounts.services.second_factor import totp_begin, totp_confirm
+from tests.factories import TEST_ACTOR
 
 
 class AuthenticatorApp:
@@ -19,11 +20,11 @@ class AuthenticatorApp:
         return self.totp.at(time.time() + steps_from_now * self.totp.interval)
 
 
-def authenticator_enabled(user: User, *, request=None) -> tuple[TOTPDevice, AuthenticatorApp, list[str]]:
+def authenticator_enabled(user: User, *, actor=TEST_ACTOR) -> tuple[TOTPDevice, AuthenticatorApp, list[str]]:
     """Set up an authenticator app the way the user does; returns the device, the app and the recovery codes."""
     device = totp_begin(user=user)
     app = AuthenticatorApp(device)
-    recovery_codes = totp_confirm(request=request, user=user, code=app.code())
+    recovery_codes = totp_confirm(actor=actor, user=user, code=app.code()).recovery_codes
     device.refresh_from_db()
     return device, app, recovery_codes
 
@@ -44,7 +45,8 @@ def turn_on_totp(user: User) -> list[str]:
     """2FA on with an authenticator app (the previous step's code, so "now" stays unused);
     returns the recovery codes."""
     device = totp_begin(user=user)
-    return totp_confirm(request=None, user=user, code=pyotp.TOTP(device.manual_key).at(time.time() - 30))
+    code = pyotp.TOTP(device.manual_key).at(time.time() - 30)
+    return totp_confirm(actor=TEST_ACTOR, user=user, code=code).recovery_codes
 
 
 def verify_email_of(user: User) -> None:

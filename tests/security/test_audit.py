@@ -11,7 +11,7 @@ from allauth.account.models import EmailAddress
 from django.forms.models import model_to_dict
 from django.http import HttpResponse
 
-from accounts.services.second_factor import totp_pending
+from accounts.selectors import totp_pending
 from security.models import AuditEvent
 from tests.conftest import PASSWORD
 from tests.fakes.authenticator import AuthenticatorApp

@@ -20,6 +20,7 @@ from accounts.models import ApiKey, RecoveryCode, SMSChallenge, TOTPDevice
 from accounts.services.api_keys import api_key_create
 from accounts.services.second_factor import sms_phone_add
 from security.crypto import DecryptionError, decrypt_text, reencrypt_text
+from tests.factories import TEST_ACTOR
 from tests.fakes.authenticator import authenticator_enabled
 
 
@@ -90,7 +91,7 @@ def test_sms_codes_and_challenge_ids_are_stored_only_as_digests(owner, caplog):
         override_settings(SMS_BACKEND="accounts.sms.LoggingSMSBackend"),
         caplog.at_level(logging.WARNING, logger="accounts.sms"),
     ):
-        challenge_id = sms_phone_add(request=None, user=owner, number="+447700900123")
+        challenge_id = sms_phone_add(actor=TEST_ACTOR, user=owner, number="+447700900123")
     (code,) = re.findall(r"code: (\d{6})", caplog.text)
 
     rows = stored_rows(SMSChallenge)
@@ -100,7 +101,7 @@ def test_sms_codes_and_challenge_ids_are_stored_only_as_digests(owner, caplog):
 
 @pytest.mark.django_db
 def test_personal_api_keys_are_stored_only_as_digests(owner):
-    key, raw_key = api_key_create(request=None, user=owner, name="Bot", scopes=["read"])
+    key, raw_key = api_key_create(actor=TEST_ACTOR, user=owner, name="Bot", scopes=["read"])
     rows = stored_rows(ApiKey)
     secret = raw_key.split("_", 2)[2]  # cvk_<prefix>_<secret>; the secret itself may hold "_"
     assert raw_key not in rows and secret not in rows

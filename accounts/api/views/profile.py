@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth import logout
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.api.serializers import (
@@ -17,11 +15,11 @@ from accounts.api.serializers import (
     NotificationPreferencesSerializer,
     ProfileSerializer,
 )
-from accounts.api.views.common import TAGS, AccountApiView, errors, service_request, uses_jwt
-from accounts.permissions import ApiKeyScopes
-from accounts.ratelimits import rate_limited
-from accounts.services.profile import notification_preferences, notification_preferences_set, profile_update
-from accounts.services.your_data import account_delete, user_data_export
+from accounts.api.views.common import TAGS, AccountApiView, uses_session
+from accounts.selectors import notification_preferences
+from accounts.services.profile import notification_preferences_set, profile_update
+from accounts.services.your_data import account_delete, user_data_export, user_data_export_filename
+from cryptovault.ratelimits import rate_limited
 
 
 @extend_schema(summary="The signed-in user", tags=TAGS)
@@ -35,12 +33,8 @@ class CurrentUserView(generics.RetrieveAPIView):
         return self.request.user
 
 
-class ProfileApiView(AccountApiView):
-    permission_classes = [IsAuthenticated, ApiKeyScopes]
-
-
-class ProfileView(ProfileApiView):
-    @extend_schema(summary="Profile", tags=TAGS, responses={200: ProfileSerializer, **errors(401)})
+class ProfileView(AccountApiView):
+    @extend_schema(summary="Profile", tags=TAGS, responses={200: ProfileSerializer})
     def get(self, request):
         return Response(ProfileSerializer(request.user).data)
 
@@ -49,21 +43,19 @@ class ProfileView(ProfileApiView):
         description="Name and time zone. The phone changes only through 2fa/phone/ (it must be verified).",
         tags=TAGS,
         request=ProfileSerializer,
-        responses={200: ProfileSerializer, **errors(400, 401)},
+        responses={200: ProfileSerializer},
     )
     def patch(self, request):
         serializer = ProfileSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = profile_update(request=service_request(request), user=request.user, **serializer.validated_data)
+        user = profile_update(actor=self.actor, user=request.user, **serializer.validated_data)
         return Response(ProfileSerializer(user).data)
 
 
-class NotificationPreferencesView(ProfileApiView):
-    @extend_schema(
-        summary="Notification preferences",
-        tags=TAGS,
-        responses={200: NotificationPreferencesSerializer, **errors(401)},
-    )
+class NotificationPreferencesView(AccountApiView):
+    input_serializer = NotificationPreferencesSerializer
+
+    @extend_schema(summary="Notification preferences", tags=TAGS, responses={200: NotificationPreferencesSerializer})
     def get(self, request):
         return Response({"preferences": notification_preferences(user=request.user)})
 
@@ -72,55 +64,54 @@ class NotificationPreferencesView(ProfileApiView):
         description="Only the event types and channels sent change; the others keep their setting.",
         tags=TAGS,
         request=NotificationPreferencesSerializer,
-        responses={200: NotificationPreferencesSerializer, **errors(400, 401)},
+        responses={200: NotificationPreferencesSerializer},
     )
     def put(self, request):
-        serializer = NotificationPreferencesSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        preferences = notification_preferences_set(
-            request=service_request(request), user=request.user, preferences=serializer.validated_data["preferences"]
+        preferences = self.parse()["preferences"]
+        return Response(
+            {"preferences": notification_preferences_set(actor=self.actor, user=request.user, preferences=preferences)}
         )
-        return Response({"preferences": preferences})
 
 
-class ExportView(ProfileApiView):
+class ExportView(AccountApiView):
     @extend_schema(
         summary="Export your data",
         description="Everything we hold about the account as JSON: profile, second factors (no secrets), "
         "sessions, API keys (no keys), preferences and the audit log.",
         tags=TAGS,
-        responses={200: OpenApiTypes.OBJECT, **errors(401)},
+        responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        export = user_data_export(request=service_request(request), user=request.user)
-        filename = f"cryptovault-data-{timezone.now():%Y-%m-%d}.json"
-        return Response(
-            export,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-        )
+        export = user_data_export(actor=self.actor, user=request.user)
+        headers = {
+            "Content-Disposition": f'attachment; filename="{user_data_export_filename()}"',
+            "Cache-Control": "no-store",
+        }
+        return Response(export, headers=headers)
 
 
 @method_decorator(rate_limited("login"), name="dispatch")  # checks the password: guarded like sign-in
-class AccountDeleteView(ProfileApiView):
+class AccountDeleteView(AccountApiView):
+    input_serializer = AccountDeleteSerializer
+
     @extend_schema(
         summary="Delete the account",
         description="Needs the password, and a second factor when 2FA is on. Every session, token and API key "
         "stops working; the account is anonymised (the audit log keeps the anonymised row).",
         tags=TAGS,
         request=AccountDeleteSerializer,
-        responses={204: None, **errors(400, 401)},
+        responses={204: None},
     )
     def post(self, request):
-        serializer = AccountDeleteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.parse()
+        session_client = uses_session(request)
         account_delete(
-            request=service_request(request),
+            actor=self.actor,
             user=request.user,
             password=data["password"],
-            otp_code=data.get("otp_code") or "",
-            challenge_id=data.get("challenge_id") or "",
+            otp_code=data["otp_code"],
+            challenge_id=data["challenge_id"],
         )
-        if not uses_jwt(request):
+        if session_client:
             logout(request._request)  # the session ended with the account; leave no half-deleted cookie
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,6 @@
 """JWT sign-in: a password, then the second factor when 2FA is on; refresh and sign-out.
 
-The access token lives 15 minutes; a refresh token is single-use (rotation) and sign-out
+The access token lives JWT_ACCESS_MINUTES; a refresh token is single-use (rotation) and sign-out
 blacklists it. django-axes counts wrong passwords here exactly as on the sign-in page.
 """
 
@@ -17,20 +17,23 @@ from rest_framework_simplejwt.views import TokenRefreshView as SimpleJwtTokenRef
 from accounts.api.serializers import (
     ChallengeSerializer,
     CredentialsSerializer,
-    DetailSerializer,
     RefreshSerializer,
     SecondFactorRequiredSerializer,
     TokenObtainSerializer,
     TokenPairSerializer,
 )
-from accounts.api.views.common import TAGS, AnonymousApiView, errors, service_request
+from accounts.api.views.common import TAGS, AnonymousApiView
+from accounts.authentication import password_check
 from accounts.errors import SecondFactorRequired
 from accounts.models import User
-from accounts.ratelimits import rate_limited
-from accounts.services.auth import jwt_sign_in, password_check
-from accounts.services.second_factor import sms_code_send, two_factor_summary
+from accounts.selectors import two_factor_summary
+from accounts.services.auth import jwt_sign_in
+from accounts.services.second_factor import sms_code_send
 from accounts.services.sessions import refresh_token_revoked
 from cryptovault.api.errors import error_body
+from cryptovault.api.schema import error_response, error_responses
+from cryptovault.api.serializers import DetailSerializer
+from cryptovault.ratelimits import rate_limited
 
 
 def _second_factor_required(user: User) -> Response:
@@ -51,6 +54,8 @@ def _second_factor_required(user: User) -> Response:
 
 @method_decorator(rate_limited("login"), name="dispatch")
 class TokenObtainView(AnonymousApiView):
+    input_serializer = TokenObtainSerializer
+
     @extend_schema(
         summary="Sign in: get an access and a refresh token",
         description="With two-factor authentication on, the first try without `otp_code` answers 401 "
@@ -60,22 +65,16 @@ class TokenObtainView(AnonymousApiView):
         responses={
             200: TokenPairSerializer,
             401: OpenApiResponse(
-                SecondFactorRequiredSerializer, description="Wrong credentials, or a second factor is needed."
+                SecondFactorRequiredSerializer,
+                description="Wrong credentials (`invalid_credentials`), or a second factor is needed "
+                "(`otp_required`, with the usable `methods`).",
             ),
-            **errors(400, 429),
         },
     )
     def post(self, request):
-        serializer = TokenObtainSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        user = password_check(request=request, email=data["email"], password=data["password"])
-        tokens = jwt_sign_in(
-            request=service_request(request),
-            user=user,
-            otp_code=data.get("otp_code") or "",
-            challenge_id=data.get("challenge_id") or None,
-        )
+        data = self.parse()
+        user = password_check(request._request, email=data["email"], password=data["password"])
+        tokens = jwt_sign_in(actor=self.actor, user=user, otp_code=data["otp_code"], challenge_id=data["challenge_id"])
         if tokens is None:
             return _second_factor_required(user)
         return Response(tokens)
@@ -83,18 +82,22 @@ class TokenObtainView(AnonymousApiView):
 
 @method_decorator(rate_limited("login"), name="dispatch")
 class TokenSmsView(AnonymousApiView):
+    input_serializer = CredentialsSerializer
+
     @extend_schema(
         summary="Sign in: text me a code",
         description="Checks the password, then texts a sign-in code to the account's verified phone. "
         "Send the code with the `challenge_id` to token/.",
         tags=TAGS,
         request=CredentialsSerializer,
-        responses={200: ChallengeSerializer, **errors(400, 401, 429, 503)},
+        responses={
+            200: ChallengeSerializer,
+            401: error_response(401, "The email address or password is not right."),
+            **error_responses(503),
+        },
     )
     def post(self, request):
-        serializer = CredentialsSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = password_check(request=request, **serializer.validated_data)
+        user = password_check(request._request, **self.parse())
         return Response({"challenge_id": sms_code_send(user=user, purpose="login")})
 
 
@@ -118,7 +121,7 @@ class LogoutView(AnonymousApiView):
         description="Blacklists the refresh token; the access token expires within minutes.",
         tags=TAGS,
         request=RefreshSerializer,
-        responses={200: DetailSerializer, **errors(400, 401)},
+        responses={200: DetailSerializer, 401: error_response(401, "The refresh token is not valid or was used.")},
     )
     def post(self, request):
         serializer = TokenBlacklistSerializer(data=request.data)
@@ -126,5 +129,5 @@ class LogoutView(AnonymousApiView):
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
-        refresh_token_revoked(request=request, refresh=request.data["refresh"])
+        refresh_token_revoked(actor=self.actor, refresh=request.data["refresh"])
         return Response({"detail": "Signed out: the refresh token no longer works."})

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.api.serializers import (
@@ -26,22 +25,15 @@ from accounts.api.serializers import (
     TotpConfirmSerializer,
     TwoFactorStateSerializer,
 )
-from accounts.api.views.common import (
-    TAGS,
-    AccountApiView,
-    errors,
-    service_request,
-    step_up_if_two_factor,
-    tokens_after_change,
-    uses_jwt,
-)
+from accounts.api.views.common import TAGS, AccountApiView, after_credentials_changed, keep_proof, uses_jwt
+from accounts.durations import step_up_window
 from accounts.errors import TwoFactorSetupRequired
-from accounts.gates import require_sensitive_action
-from accounts.permissions import ApiKeyScopes
+from accounts.gates import require_sensitive_action, require_step_up_if_two_factor
 from accounts.qr import qr_svg
-from accounts.ratelimits import rate_limited
+from accounts.selectors import totp_pending, two_factor_enabled, two_factor_summary
 from accounts.services.auth import jwt_step_up_access
 from accounts.services.second_factor import (
+    FactorTurnedOn,
     recovery_codes_regenerate,
     second_factor_verify,
     sms_code_send,
@@ -49,47 +41,45 @@ from accounts.services.second_factor import (
     sms_phone_confirm,
     totp_begin,
     totp_confirm,
-    totp_pending,
     two_factor_disable,
-    two_factor_enabled,
-    two_factor_summary,
 )
-from cryptovault.errors import DomainError
+from cryptovault.api.schema import error_responses
+from cryptovault.ratelimits import rate_limited
 
 
-class TwoFactorApiView(AccountApiView):
-    permission_classes = [IsAuthenticated, ApiKeyScopes]
+def _proof(data: dict) -> dict:
+    return {"otp_code": data["otp_code"], "challenge_id": data["challenge_id"]}
 
 
-def _otp(data: dict) -> dict:
-    return {"otp_code": data.get("otp_code") or "", "challenge_id": data.get("challenge_id") or ""}
-
-
-def _otp_code(serializer) -> dict:
-    data = serializer.validated_data
-    return {"code": data["otp_code"], "challenge_id": data.get("challenge_id") or None}
-
-
-class TwoFactorStateView(TwoFactorApiView):
-    @extend_schema(summary="Two-factor state", tags=TAGS, responses={200: TwoFactorStateSerializer, **errors(401)})
+class TwoFactorStateView(AccountApiView):
+    @extend_schema(summary="Two-factor state", tags=TAGS, responses={200: TwoFactorStateSerializer})
     def get(self, request):
         user = request.user
         return Response({**two_factor_summary(user), "totp_pending": totp_pending(user=user) is not None})
 
 
-class TotpBeginView(TwoFactorApiView):
+class FactorTurnedOnView(AccountApiView):
+    """Confirming a new factor: the proof goes with the session, the answer carries what to show once."""
+
+    def turned_on(self, result: FactorTurnedOn) -> Response:
+        keep_proof(self.request, result.device)
+        tokens = after_credentials_changed(self.request, self.actor, self.request.user, second_factor_used=True)
+        return Response({"recovery_codes": result.recovery_codes, "tokens": tokens})
+
+
+class TotpBeginView(AccountApiView):
+    input_serializer = OtpSerializer
+
     @extend_schema(
         summary="Authenticator app: start the set-up",
         description="A new secret to scan (QR) or type (manual key). It counts only after totp/confirm/. "
         "With 2FA already on, this needs a fresh proof (`otp_code`, or a step-up).",
         tags=TAGS,
         request=OtpSerializer,
-        responses={200: TotpBeginSerializer, **errors(400, 401, 403)},
+        responses={200: TotpBeginSerializer},
     )
     def post(self, request):
-        serializer = OtpSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        step_up_if_two_factor(service_request(request), **_otp(serializer.validated_data))
+        require_step_up_if_two_factor(self.actor, **_proof(self.parse()))
         device = totp_begin(user=request.user)
         return Response(
             {
@@ -100,148 +90,139 @@ class TotpBeginView(TwoFactorApiView):
         )
 
 
-class TotpConfirmView(TwoFactorApiView):
+class TotpConfirmView(FactorTurnedOnView):
+    input_serializer = TotpConfirmSerializer
+
     @extend_schema(
         summary="Authenticator app: confirm with its first code",
         description="Turns the app on. The first time 2FA goes on, the answer carries the recovery codes. "
         "Replacing the app while 2FA is on needs a fresh proof (`otp_code`, or a step-up).",
         tags=TAGS,
         request=TotpConfirmSerializer,
-        responses={200: RecoveryCodesSerializer, **errors(400, 401, 403)},
+        responses={200: RecoveryCodesSerializer},
     )
     def post(self, request):
-        serializer = TotpConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = self.parse()
         # Replacing the app while 2FA is on is a change of second factor: a fresh proof again,
         # so a pending seed left behind can never be confirmed by whoever holds the session later.
-        step_up_if_two_factor(service_request(request), **_otp(serializer.validated_data))
-        codes = totp_confirm(
-            request=service_request(request), user=request.user, code=serializer.validated_data["code"]
-        )
-        return Response(
-            {"recovery_codes": codes, "tokens": tokens_after_change(request, request.user, second_factor_used=True)}
-        )
+        require_step_up_if_two_factor(self.actor, **_proof(data))
+        return self.turned_on(totp_confirm(actor=self.actor, user=request.user, code=data["code"]))
 
 
-class RecoveryCodesView(TwoFactorApiView):
+class RecoveryCodesView(AccountApiView):
+    input_serializer = OtpSerializer
+
     @extend_schema(
         summary="New recovery codes",
         description="Ten new codes, shown once; the old ones stop working. Needs 2FA on and a fresh proof.",
         tags=TAGS,
         request=OtpSerializer,
-        responses={200: RecoveryCodesSerializer, **errors(400, 401, 403)},
+        responses={200: RecoveryCodesSerializer},
     )
     def post(self, request):
-        serializer = OtpSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        require_sensitive_action(
-            service_request(request), needs_verified_email=False, **_otp(serializer.validated_data)
+        keep_proof(request, require_sensitive_action(self.actor, needs_verified_email=False, **_proof(self.parse())))
+        return Response(
+            {"recovery_codes": recovery_codes_regenerate(actor=self.actor, user=request.user), "tokens": None}
         )
-        codes = recovery_codes_regenerate(request=service_request(request), user=request.user)
-        return Response({"recovery_codes": codes, "tokens": None})
 
 
 @method_decorator(rate_limited("resend_verification"), name="dispatch")
-class PhoneAddView(TwoFactorApiView):
+class PhoneAddView(AccountApiView):
+    input_serializer = PhoneAddSerializer
+
     @extend_schema(
         summary="Phone: text a code to a new number",
         description="The number becomes a second factor once phone/confirm/ gets the code back. "
         "With 2FA already on, this needs a fresh proof (`otp_code`, or a step-up).",
         tags=TAGS,
         request=PhoneAddSerializer,
-        responses={200: ChallengeSerializer, **errors(400, 401, 403, 429, 503)},
+        responses={200: ChallengeSerializer, **error_responses(503)},
     )
     def post(self, request):
-        serializer = PhoneAddSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        step_up_if_two_factor(service_request(request), **_otp(serializer.validated_data))
-        challenge_id = sms_phone_add(
-            request=service_request(request), user=request.user, number=serializer.validated_data["number"]
-        )
-        return Response({"challenge_id": challenge_id})
+        data = self.parse()
+        require_step_up_if_two_factor(self.actor, **_proof(data))
+        return Response({"challenge_id": sms_phone_add(actor=self.actor, user=request.user, number=data["number"])})
 
 
-class PhoneConfirmView(TwoFactorApiView):
+class PhoneConfirmView(FactorTurnedOnView):
+    input_serializer = PhoneConfirmSerializer
+
     @extend_schema(
         summary="Phone: confirm with the texted code",
         description="Verifies the phone. If this turned 2FA on, the answer carries new recovery codes.",
         tags=TAGS,
         request=PhoneConfirmSerializer,
-        responses={200: RecoveryCodesSerializer, **errors(400, 401)},
+        responses={200: RecoveryCodesSerializer},
     )
     def post(self, request):
-        serializer = PhoneConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user, acting = request.user, service_request(request)
-        # When the phone turned 2FA on, the new recovery codes come back, to be shown once.
-        codes = sms_phone_confirm(request=acting, user=user, **serializer.validated_data)
-        return Response(
-            {"recovery_codes": codes, "tokens": tokens_after_change(request, user, second_factor_used=True)}
-        )
+        return self.turned_on(sms_phone_confirm(actor=self.actor, user=request.user, **self.parse()))
 
 
 @method_decorator(rate_limited("login"), name="dispatch")
-class StepUpView(TwoFactorApiView):
+class StepUpView(AccountApiView):
+    input_serializer = StepUpSerializer
+
     @extend_schema(
         summary="Step up: prove it is you before a sensitive action",
         description="A session is stamped for the next minutes. A JWT client gets `access`, an access token "
         "carrying the proof: use it for the sensitive request.",
         tags=TAGS,
         request=StepUpSerializer,
-        responses={200: StepUpDoneSerializer, **errors(400, 401, 403, 429)},
+        responses={200: StepUpDoneSerializer},
     )
     def post(self, request):
-        serializer = StepUpSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = self.parse()
         user = request.user
         if not two_factor_enabled(user):
             raise TwoFactorSetupRequired()
-        second_factor_verify(request=service_request(request), user=user, purpose="step_up", **_otp_code(serializer))
-        window = settings.SECOND_FACTOR_STEP_UP_SECONDS
+        device = second_factor_verify(
+            actor=self.actor, user=user, code=data["otp_code"], challenge_id=data["challenge_id"], purpose="step_up"
+        )
+        keep_proof(request, device)
         return Response(
             {
-                "detail": f"Confirmed. Sensitive actions need no code for {window // 60} minutes.",
+                "detail": f"Confirmed. Sensitive actions need no code for {step_up_window()}.",
                 "access": jwt_step_up_access(user=user) if uses_jwt(request) else None,
-                "valid_for": window,
+                "valid_for": settings.SECOND_FACTOR_STEP_UP_SECONDS,
             }
         )
 
 
 @method_decorator(rate_limited("resend_verification"), name="dispatch")
-class SmsCodeView(TwoFactorApiView):
+class SmsCodeView(AccountApiView):
+    input_serializer = SmsCodeRequestSerializer
+
     @extend_schema(
         summary="Text me a step-up code",
         description="Send the code with the `challenge_id` to 2fa/step-up/ or with a sensitive request.",
         tags=TAGS,
         request=SmsCodeRequestSerializer,
-        responses={200: ChallengeSerializer, **errors(400, 401, 429, 503)},
+        responses={200: ChallengeSerializer, **error_responses(503)},
     )
     def post(self, request):
-        serializer = SmsCodeRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return Response({"challenge_id": sms_code_send(user=request.user, **serializer.validated_data)})
+        return Response({"challenge_id": sms_code_send(user=request.user, **self.parse())})
 
 
-class TwoFactorDisableView(TwoFactorApiView):
+class TwoFactorDisableView(AccountApiView):
+    input_serializer = OtpSerializer
+
     @extend_schema(
         summary="Turn two-factor authentication off",
         description="Removes the app, the phone and the recovery codes. Needs a fresh proof; other sessions "
         "and refresh tokens end.",
         tags=TAGS,
         request=OtpSerializer,
-        responses={200: TokensAfterChangeSerializer, **errors(400, 401, 403)},
+        responses={200: TokensAfterChangeSerializer},
     )
     def post(self, request):
-        serializer = OtpSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user, acting = request.user, service_request(request)
-        if not two_factor_enabled(user):
-            raise DomainError("Two-factor authentication is already off.")
-        require_sensitive_action(acting, needs_verified_email=False, **_otp(serializer.validated_data))
-        two_factor_disable(request=acting, user=user)
+        user = request.user
+        proof = _proof(self.parse())
+        if two_factor_enabled(user):  # already off: the service says so (400), whichever interface asks
+            require_sensitive_action(self.actor, needs_verified_email=False, **proof)
+        two_factor_disable(actor=self.actor, user=user)
         return Response(
             {
                 "detail": "Two-factor authentication is off. Other sessions were signed out.",
-                "tokens": tokens_after_change(request, user, second_factor_used=False),
+                "tokens": after_credentials_changed(request, self.actor, user, second_factor_used=False),
             }
         )

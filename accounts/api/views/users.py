@@ -5,29 +5,15 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.filters import SearchFilter
-from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
 
 from accounts.api.serializers import StaffUserSerializer
-from accounts.api.views.common import TAGS, AccountApiMixin, errors
-from accounts.permissions import ApiKeyScopes
+from accounts.api.views.common import TAGS, AccountApiView
 from accounts.selectors import users_with_account_state
+from cryptovault.api.permissions import StaffWithViewPermission, defaults_and
 
 
-class StaffCanView(DjangoModelPermissions):
-    """Staff with the model's view permission (support, admin); everyone else 403."""
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-    }
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_staff) and super().has_permission(request, view)
-
-
-class StaffUsersMixin(AccountApiMixin):
-    permission_classes = [IsAuthenticated, ApiKeyScopes, StaffCanView]
+class StaffUsersApiView(AccountApiView):
+    permission_classes = defaults_and(StaffWithViewPermission)
     serializer_class = StaffUserSerializer
     filter_backends = [SearchFilter]
     search_fields = ["email", "name"]
@@ -42,17 +28,12 @@ class StaffUsersMixin(AccountApiMixin):
         description="For support: verification, 2FA and lockout state and roles of each account. `search` "
         "matches email and name.",
         tags=TAGS,
-        responses={200: StaffUserSerializer(many=True), **errors(401, 403)},
     )
 )
-class StaffUserListView(StaffUsersMixin, generics.ListAPIView):
+class StaffUserListView(StaffUsersApiView, generics.ListAPIView):
     pass
 
 
-@extend_schema_view(
-    get=extend_schema(
-        summary="One account (staff)", tags=TAGS, responses={200: StaffUserSerializer, **errors(401, 403, 404)}
-    )
-)
-class StaffUserDetailView(StaffUsersMixin, generics.RetrieveAPIView):
+@extend_schema_view(get=extend_schema(summary="One account (staff)", tags=TAGS))
+class StaffUserDetailView(StaffUsersApiView, generics.RetrieveAPIView):
     lookup_url_kwarg = "user_id"

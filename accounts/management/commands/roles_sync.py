@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.services.roles import ROLES, role_assign, roles_ensure
+from cryptovault.actor import Actor
 
 
 class Command(BaseCommand):
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         for name, count in counts.items():
             self.stdout.write(f"{name}: {count} permission{'s' if count != 1 else ''}")
         if assign:
-            role_assign(user=user, role=role)
+            role_assign(actor=Actor.for_command("roles_sync"), user=user, role=role)
             staff = "staff, may use the admin" if user.is_staff else "no admin access"
             self.stdout.write(self.style.SUCCESS(f"{user.email} is now {role} ({staff})."))
         else:

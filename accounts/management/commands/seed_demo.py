@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services.demo import demo_user_ensure
+from cryptovault.actor import Actor
 
 DEMO_ACCOUNTS = [
     {"email": "demo@cryptovault.local", "password": "demo-trader-2026", "name": "Demo Trader", "is_staff": False},
@@ -20,8 +21,9 @@ class Command(BaseCommand):
     def handle(self, *args, force: bool = False, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates accounts with published passwords; refused with DEBUG off.")
+        actor = Actor.for_command("seed_demo")
         for number, account in enumerate(DEMO_ACCOUNTS, start=1):
-            user, created = demo_user_ensure(**account)
+            user, created = demo_user_ensure(actor=actor, **account)
             state = "created" if created else "already there"
             self.stdout.write(f"[{number}/{len(DEMO_ACCOUNTS)}] {user.email}: {state}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in as demo@cryptovault.local / demo-trader-2026."))

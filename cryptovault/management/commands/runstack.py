@@ -1,22 +1,65 @@
 """Run the whole app locally: migrate, seed the demo, then web + Celery worker + beat.
 
-This is what ``make run`` calls. With no REDIS_URL, settings have already started an
-embedded Redis in this process; its URL is handed to the children so that the web
-server, the worker and beat share one broker, cache and channel layer. Ctrl-C stops
-everything (honcho forwards the signal and waits for each process).
+This is what ``make run`` calls. With no REDIS_URL (settings.EMBEDDED_REDIS), this command
+starts the embedded Redis (cryptovault.embedded_redis) and restarts itself in the same
+process with REDIS_URL set, so that its own steps, the web server, the worker and beat all
+share one broker, cache and channel layer. Settings never start Redis themselves.
+
+Ctrl-C stops everything (honcho forwards the signal and waits for each process). If this
+command is killed outright (SIGKILL), the kernel ends Redis, web, worker and beat with it
+(Linux: parent-death signals), so nothing is left holding the port or the database.
+
+The web server never rewrites the client address from forwarded headers (uvicorn's proxy
+headers are off): cryptovault.clientip reads X-Forwarded-For only as TRUSTED_PROXY_COUNT
+says, so a local client cannot claim another address to escape lockout or rate limits.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import shlex
+import signal
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from honcho.manager import Manager
 from honcho.printer import Printer
+from honcho.process import Popen, Process
+
+from cryptovault.embedded_redis import (
+    die_with_parent,
+    embedded_redis_pid,
+    parent_death_signal,
+    start_embedded_redis,
+)
+
+# Set by this command for its restarted self: "<url> <pid>" of the embedded Redis it started.
+EMBEDDED_REDIS_MARKER = "RUNSTACK_EMBEDDED_REDIS"
+
+
+class _ChildPopen(Popen):
+    """honcho's shell child, ended by the kernel when its honcho relay process ends."""
+
+    def __init__(self, cmd, **kwargs):
+        super().__init__(cmd, preexec_fn=parent_death_signal(signal.SIGTERM), **kwargs)
+
+
+class _ChildProcess(Process):
+    """honcho's relay process (a fork of this command), ended by the kernel when this command ends."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._child_ctor = _ChildPopen
+        self._parent = os.getpid()
+
+    def run(self, events=None, ignore_signals=False):
+        die_with_parent(signal.SIGKILL, parent=self._parent)
+        super().run(events, ignore_signals)
 
 
 class Command(BaseCommand):
@@ -29,6 +72,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true", help="Skip the demo data.")
 
     def handle(self, *args, host: str, port: int, reload: bool, no_seed: bool, **options):
+        if settings.EMBEDDED_REDIS:
+            self._restart_with_embedded_redis()  # does not return
+        embedded_redis = self._adopt_embedded_redis()
+
+        # The local folders the embedded default writes to (never created by importing settings).
+        Path(settings.VAR_DIR).mkdir(exist_ok=True)
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+
         steps = [
             ("Migrating the database", lambda: call_command("migrate", interactive=False, verbosity=0)),
             ("Creating the roles (trader, support, admin)", lambda: call_command("roles_sync", verbosity=0)),
@@ -55,20 +107,54 @@ class Command(BaseCommand):
             "websockets-sansio",
             "--lifespan",
             "off",
+            # The client address is the peer's; X-Forwarded-For is cryptovault.clientip's to read.
+            "--no-proxy-headers",
         ]
         if reload:
             web += ["--reload", "--reload-dir", str(settings.BASE_DIR)]
         worker = [python, "-m", "celery", "-A", "cryptovault", "worker", "--loglevel", "INFO", "--concurrency", "2"]
         beat = [python, "-m", "celery", "-A", "cryptovault", "beat", "--loglevel", "INFO"]
 
-        redis_note = "embedded Redis" if settings.EMBEDDED_REDIS else "Redis"
+        redis_note = "embedded Redis" if embedded_redis else "Redis"
         self.stdout.write(
             self.style.SUCCESS(
                 f"CryptoVault on http://{host}:{port}/ ({redis_note} at {settings.REDIS_URL}). Ctrl-C stops it all."
             )
         )
         manager = Manager(printer=Printer(sys.stdout))
+        manager._process_ctor = _ChildProcess  # honcho's hook for its process class
         for name, command in (("web", web), ("worker", worker), ("beat", beat)):
-            manager.add_process(name, shlex.join(command), env=env, cwd=str(settings.BASE_DIR))
+            # exec: the shell becomes the program, which keeps the parent-death signal.
+            manager.add_process(name, "exec " + shlex.join(command), env=env, cwd=str(settings.BASE_DIR))
         manager.loop()
         sys.exit(manager.returncode)
+
+    def _restart_with_embedded_redis(self) -> None:
+        """Start the embedded Redis, then become this same command again with REDIS_URL set.
+
+        The settings of this process were read without a REDIS_URL; replacing the program
+        (same process, so Redis stays our child and dies with us) reads them afresh.
+        """
+        url = start_embedded_redis()
+        self.stdout.write(f"Started an embedded Redis at {url}; it stops with this command.")
+        self.stdout.flush()
+        sys.stderr.flush()
+        marker = f"{url} {embedded_redis_pid()}"
+        env = {**os.environ, "REDIS_URL": url, EMBEDDED_REDIS_MARKER: marker}
+        os.execve(sys.executable, sys.orig_argv, env)  # noqa: S606 - this very command, again
+
+    def _adopt_embedded_redis(self) -> bool:
+        """After the restart: whether Redis is the one we started; if so, stop it when we exit.
+
+        The kernel would end it anyway on Linux; elsewhere this is the only stop.
+        """
+        url, _, pid = os.environ.pop(EMBEDDED_REDIS_MARKER, "").partition(" ")
+        if not pid or url != settings.REDIS_URL:
+            return False
+        atexit.register(_kill_quietly, int(pid))
+        return True
+
+
+def _kill_quietly(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,106 @@
+"""The owner/outsider access matrix: every route that reaches an object by an id in its URL.
+
+tests/test_access_matrix.py walks the URL resolver (pages and API, through every include) and
+the OpenAPI schema, and fails naming any route with an id that is not listed here. So a new
+route cannot ship without being tried: for each method it answers, a signed-in outsider must
+get 404 for the owner's object (and leave it as it was), and the owner must get through.
+
+To register a route, add one entry below, under its app's heading:
+
+    OwnedRoute("trading:order_cancel", make=an_order, methods=("POST",)),
+
+`make(user)` creates an object that `user` owns (through the app's services or factories) and
+returns it; its primary key fills the route's one URL argument (pass `kwargs=` for routes with
+several). Routes under /api/ are tried with JWT clients, pages with signed-in sessions.
+Routes only staff may use go in STAFF_ROUTES (403 for everyone else); routes whose ids are not
+objects a signed-in user owns go in EXCLUDED, with the reason. The matrix cannot open websockets:
+a websocket route with an id needs its own owner/outsider test, named in EXCLUDED_PREFIXES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from allauth.usersessions.models import UserSession
+from django.db.models import Model
+from django.test import Client
+
+from accounts.models import ApiKey, User
+from accounts.services.api_keys import api_key_create
+from tests.factories import TEST_ACTOR
+from tests.helpers import PASSWORD
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class OwnedRoute:
+    """A route that reaches one user-owned object by its id."""
+
+    name: str  # the URL name with its namespaces: "accounts:session_revoke", "v1:auth-api-key"
+    make: Callable[[User], Model]  # an object owned by the given user
+    methods: tuple[str, ...]  # every method the route answers; any other must be a 405
+    kwargs: Callable[[Model], dict[str, Any]] | None = None  # default: {the route's one argument: pk}
+    data: dict[str, Any] = field(default_factory=dict)  # the body sent with POST, PUT and PATCH
+    # What "left as it was" means beyond the row itself (compared field by field in any case).
+    still_intact: Callable[[Model], bool] = lambda obj: True
+
+
+@dataclass(frozen=True)
+class StaffRoute:
+    """A route for staff holding a permission: 403 for every other signed-in user."""
+
+    name: str
+    make: Callable[[User], Model]  # the object, owned by (or being) a user who is not staff
+    methods: tuple[str, ...]
+    kwargs: Callable[[Model], dict[str, Any]] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+def a_browser_session(user: User) -> UserSession:
+    """The user signed in from another browser, through the sign-in page."""
+    browser = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Firefox/133.0")
+    answer = browser.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert answer.status_code == 302, answer.content
+    return UserSession.objects.get(session_key=browser.session.session_key)
+
+
+def an_api_key(user: User) -> ApiKey:
+    key, _ = api_key_create(actor=TEST_ACTOR, user=user, name="Matrix", scopes=["read"])
+    return key
+
+
+def still_signed_in(session: UserSession) -> bool:
+    return session.exists()
+
+
+def the_user(user: User) -> User:
+    return user
+
+
+OWNED_ROUTES: list[OwnedRoute] = [
+    OwnedRoute("accounts:session_revoke", make=a_browser_session, methods=("POST",), still_intact=still_signed_in),
+    OwnedRoute("accounts:api_key_revoke", make=an_api_key, methods=("POST",)),
+    OwnedRoute("v1:auth-session", make=a_browser_session, methods=("DELETE",), still_intact=still_signed_in),
+    OwnedRoute("v1:auth-api-key", make=an_api_key, methods=("GET", "DELETE")),
+]
+
+STAFF_ROUTES: list[StaffRoute] = [
+    StaffRoute("v1:auth-user", make=the_user, methods=("GET",)),
+]
+
+# Routes with ids that are not a signed-in user's objects: matched by URL name, or by where the
+# route starts for whole sites (the admin's patterns are partly unnamed).
+EXCLUDED: dict[str, str] = {
+    "account_reset_password_from_key": "allauth's password-reset link: a signed token for a visitor who is "
+    "signed out, checked by allauth (tests/accounts/test_api_passwords.py)",
+    "account_confirm_email": "allauth's email-confirmation link: a signed key, not an object id "
+    "(tests/accounts/test_pages_verification.py)",
+}
+EXCLUDED_PREFIXES: dict[str, str] = {
+    "admin/": "Django's admin: staff only, each ModelAdmin's queryset starts from the staff gate "
+    "(cryptovault.admin_gate); tests/accounts/test_admin.py tries it as support, admin and trader",
+}

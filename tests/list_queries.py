@@ -1,0 +1,69 @@
+"""Every list page and list endpoint, with the number of queries one request costs.
+
+tests/test_list_queries.py asks each list once with one row and again with five, and expects
+exactly `queries` both times on top of what any request of that client costs before its view
+runs (for a signed-in browser its session and allauth's session row, pinned once in that module;
+nothing for a JWT). The pin catches an N+1 (a cost that grows with the rows) and any query a
+change adds, and a change to the middleware does not break it list by list. A list with a known
+N+1 says so with `per_row` until it is fixed (a test that no list has one stays an expected
+failure meanwhile). Every API operation the schema documents as a list (an array, or a page of
+`results`) must be listed here; list pages are listed by hand.
+
+To pin a new list, add one entry under its app's heading:
+
+    ListRoute("trading:orders", add_row=an_order, queries=2, rows=b'data-testid="order-row"'),
+
+`add_row(user)` adds one row to the list `user` sees (pass `who="staff"` for a staff list, whose
+rows belong to anyone). Pages are asked with a signed-in session, /api/ routes with a JWT.
+`rows` counts a page's rows in its HTML; an API list counts its JSON (`results` when paginated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from accounts.models import User
+from security.audit import audit_record
+from tests.access_matrix import a_browser_session, an_api_key
+from tests.factories import TEST_ACTOR, UserFactory
+from tests.fakes.authenticator import turn_on_totp, verify_email_of
+
+
+@dataclass(frozen=True)
+class ListRoute:
+    name: str  # the URL name with its namespaces
+    add_row: Callable[[User], Any]  # one more row in the list the user (owner, or staff) sees
+    queries: int  # the view's own queries (beyond what any request of the client costs), however many rows
+    who: Literal["owner", "staff"] = "owner"
+    rows: bytes | None = None  # for a page: what each row's HTML holds once
+    per_row: int = 0  # queries each further row adds: 0, but for a known N+1 waiting for its fix
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+def an_account(staff: User) -> User:
+    """Someone else's account, verified and with 2FA, so every column of the staff lists has work to do."""
+    user = UserFactory()
+    verify_email_of(user)
+    turn_on_totp(user)
+    return user
+
+
+# --- security --------------------------------------------------------------------------------------------
+def an_audit_record(user: User) -> None:
+    audit_record("auth.password_changed", actor=TEST_ACTOR, user=user)
+
+
+LIST_ROUTES: list[ListRoute] = [
+    ListRoute("accounts:sessions", add_row=a_browser_session, queries=2, rows=b'data-testid="session-row"'),
+    ListRoute("v1:auth-sessions", add_row=a_browser_session, queries=3),
+    ListRoute("accounts:api_keys", add_row=an_api_key, queries=1, rows=b'data-testid="api-key-row"'),
+    ListRoute("v1:auth-api-keys", add_row=an_api_key, queries=3),
+    ListRoute("v1:auth-users", add_row=an_account, queries=4, who="staff"),
+    ListRoute(
+        "admin:accounts_user_changelist", add_row=an_account, queries=5, who="staff", rows=b'class="action-checkbox"'
+    ),
+    ListRoute("security:activity", add_row=an_audit_record, queries=3, rows=b'data-testid="activity-row"'),
+    ListRoute("v1:security:audit", add_row=an_audit_record, queries=3),
+]
