@@ -10,13 +10,22 @@ account is edited in a form here, and nothing is hard-deleted.
 
 from __future__ import annotations
 
+from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
+from allauth.account.models import EmailAddress
 from allauth.usersessions.admin import UserSessionAdmin as AllauthUserSessionAdmin
 from allauth.usersessions.models import UserSession
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.admin import AccessFailureLogAdmin as AxesAccessFailureLogAdmin
+from axes.admin import AccessLogAdmin as AxesAccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -31,7 +40,7 @@ from accounts.services.auth import lockout_clear
 from accounts.services.roles import ADMIN, SUPPORT, TRADER, role_assign
 from accounts.services.signup import account_created
 from accounts.services.your_data import account_delete
-from cryptovault.admin_gate import StaffGateAdminMixin
+from cryptovault.admin_gate import ReadOnlyAdminMixin, StaffGateAdminMixin
 from cryptovault.errors import DomainError
 from cryptovault.pages import page_actor
 
@@ -129,6 +138,11 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         account_created(actor=page_actor(request), user=obj)
 
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        """Nothing here is saved, so the page offers no Save buttons; the actions are on the list."""
+        no_save = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **no_save})
+
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         """Staff never choose a user's password: the user resets it from the email link."""
         raise PermissionDenied
@@ -199,7 +213,9 @@ class UserAdmin(DjangoUserAdmin):
 
     def _assign(self, request: HttpRequest, queryset: QuerySet[User], role: str) -> None:
         actor, assigned = page_actor(request), 0
-        for user in queryset:
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, _("Another admin changes your own role."), messages.WARNING)
+        for user in queryset.exclude(pk=request.user.pk):
             try:
                 role_assign(actor=actor, user=user, role=role)
                 assigned += 1
@@ -220,7 +236,17 @@ class UserAdmin(DjangoUserAdmin):
         self._assign(request, queryset, ADMIN)
 
     @admin.action(description=_("Delete accounts (anonymise; the audit log keeps them)"), permissions=["anonymise"])
-    def delete_accounts(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def delete_accounts(self, request: HttpRequest, queryset: QuerySet[User]):
+        """Asks once, naming every account, before anonymising them (it cannot be undone)."""
+        if request.POST.get("confirmed") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Delete these accounts?"),
+                "opts": self.model._meta,
+                "accounts": queryset.exclude(pk=request.user.pk).filter(anonymised_at__isnull=True),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/accounts/user/delete_accounts_confirm.html", context)
         actor, deleted = page_actor(request), 0
         for user in queryset.exclude(pk=request.user.pk).filter(anonymised_at__isnull=True):
             account_delete(actor=actor, user=user)
@@ -325,11 +351,25 @@ class RecoveryCodeDeviceAdmin(_ReadOnlyDeviceAdmin):
 
 
 # --- third-party admins, made safe ------------------------------------------------------------------
-admin.site.unregister(UserSession)
+# Each of these would otherwise be a door around the audited services: an email address added
+# and marked verified by staff takes over the account through a password reset; deleting lockout
+# rows lifts a lockout without `lockout_clear`; deleting a blacklisted token revives it; editing a
+# role group changes every member's permissions. They are read-only; roles come from roles_sync.
+for _model in (
+    UserSession,
+    OutstandingToken,
+    BlacklistedToken,
+    EmailAddress,
+    AccessAttempt,
+    AccessLog,
+    AccessFailureLog,
+):
+    admin.site.unregister(_model)
+admin.site.unregister(Group)
 
 
 @admin.register(UserSession)
-class UserSessionAdmin(StaffGateAdminMixin, AllauthUserSessionAdmin):
+class UserSessionAdmin(StaffGateAdminMixin, ReadOnlyAdminMixin, AllauthUserSessionAdmin):
     """allauth's, searchable by email (it searched a username we do not have), read-only."""
 
     list_select_related = ["user"]
@@ -337,37 +377,47 @@ class UserSessionAdmin(StaffGateAdminMixin, AllauthUserSessionAdmin):
     fields = ["user", "ip", "user_agent", "created_at", "last_seen_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-admin.site.unregister(OutstandingToken)
-admin.site.unregister(BlacklistedToken)
-
 
 @admin.register(OutstandingToken)
-class RefreshTokenAdmin(StaffGateAdminMixin, OutstandingTokenAdmin):
+class RefreshTokenAdmin(StaffGateAdminMixin, ReadOnlyAdminMixin, OutstandingTokenAdmin):
     """simplejwt's, without the token itself: a refresh token shown is a refresh token stolen."""
 
     fields = ["jti", "user", "created_at", "expires_at"]
+    readonly_fields = fields
     search_fields = ["user__email", "jti"]
-
-    def get_readonly_fields(self, *args, **kwargs) -> list[str]:
-        return self.fields
 
 
 @admin.register(BlacklistedToken)
-class RevokedTokenAdmin(StaffGateAdminMixin, BlacklistedTokenAdmin):
+class RevokedTokenAdmin(StaffGateAdminMixin, ReadOnlyAdminMixin, BlacklistedTokenAdmin):
     owner_field = "token__user"
     fields = ["token_jti", "token_user", "blacklisted_at"]
     readonly_fields = fields
     search_fields = ["token__user__email", "token__jti"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+@admin.register(EmailAddress)
+class EmailAddressAdmin(StaffGateAdminMixin, ReadOnlyAdminMixin, AllauthEmailAddressAdmin):
+    """Addresses and whether they are verified; only their owner changes them, by verifying."""
+
+    readonly_fields = ["user", "email", "verified", "primary"]
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(ReadOnlyAdminMixin, AxesAccessAttemptAdmin):
+    """Sign-in attempts; a lockout is lifted with the user list's "Clear login lockout" (audited)."""
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdminMixin, AxesAccessLogAdmin):
+    pass
+
+
+@admin.register(AccessFailureLog)
+class AccessFailureLogAdmin(ReadOnlyAdminMixin, AxesAccessFailureLogAdmin):
+    pass
+
+
+@admin.register(Group)
+class RoleGroupAdmin(ReadOnlyAdminMixin, DjangoGroupAdmin):
+    """The roles (trader, support, admin) are declared in accounts.services.roles and installed by
+    `manage.py roles_sync`; a user's role changes through the user list's audited actions."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, time
 
 from django import forms
 
@@ -102,17 +101,8 @@ class ApiKeyCreateForm(forms.Form):
         help_text="Optional. The key stops working at the end of that day (your time zone).",
     )
 
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user_timezone = zoneinfo.ZoneInfo(str(getattr(user, "timezone", "UTC") or "UTC"))
-
     def clean_allowed_ips(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["allowed_ips"].splitlines() if line.strip()]
-
-    def clean_expires_at(self) -> datetime | None:
-        """The end of the chosen day in the user's time zone; whether that is allowed is ApiKey's rule."""
-        day: date | None = self.cleaned_data["expires_at"]
-        return None if day is None else datetime.combine(day, time.max, tzinfo=self.user_timezone)
 
 
 def _timezone_choices() -> list[tuple[str, str]]:

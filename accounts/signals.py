@@ -10,6 +10,7 @@ from django.dispatch import receiver
 
 from accounts.lockout import username_for_axes
 from accounts.middleware import SIGNED_IN_AT_SESSION_KEY
+from accounts.models import User
 from cryptovault.actor import Actor
 from security.audit import audit_record
 
@@ -31,18 +32,27 @@ def _signed_out(sender, request, user, **kwargs):
         audit_record("auth.signed_out", actor=_actor(request).signed_in_as(user), user=user)
 
 
+def _account_typed(email: str) -> User | None:
+    """The account a failed sign-in was aimed at, so its owner sees it in their security activity."""
+    return User.objects.filter(email=email).first() if email else None
+
+
 @receiver(user_login_failed, dispatch_uid="accounts_audit_login_failed")
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
+    email = username_for_axes(request, credentials)
     audit_record(
-        "auth.sign_in_failed",
-        actor=_actor(request),
-        actor_email=username_for_axes(request, credentials),
-        outcome="failure",
+        "auth.sign_in_failed", actor=_actor(request), user=_account_typed(email), actor_email=email, outcome="failure"
     )
 
 
 @receiver(user_locked_out, dispatch_uid="accounts_audit_locked_out")
 def _locked_out(sender, request, username, ip_address, **kwargs):
+    email = username or ""
     audit_record(
-        "auth.locked_out", actor=_actor(request), actor_email=username or "", outcome="failure", ip_seen=ip_address
+        "auth.locked_out",
+        actor=_actor(request),
+        user=_account_typed(email),
+        actor_email=email,
+        outcome="failure",
+        ip_seen=ip_address,
     )

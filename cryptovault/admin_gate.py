@@ -18,3 +18,16 @@ class StaffGateAdminMixin:
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)  # type: ignore[misc]
         return visible_to(queryset, request.user, owner_field=self.owner_field, as_staff=True)
+
+
+class ReadOnlyAdminMixin:
+    """Staff read these rows; every change goes through an audited action or the owner's own pages."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -443,7 +443,7 @@ REST_FRAMEWORK = {
     # Documents the errors each operation can answer from what its view is made of (cryptovault/api/schema.py).
     "DEFAULT_SCHEMA_CLASS": "cryptovault.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "cryptovault.api.errors.api_exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    "DEFAULT_RENDERER_CLASSES": ["cryptovault.api.renderers.SafeJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
 

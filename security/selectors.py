@@ -77,7 +77,7 @@ class ActivityRow:
     action: str
     action_label: str
     outcome: str
-    by: Literal["you", "staff"]
+    by: Literal["you", "staff", "someone"]
     via: str
     ip: str | None
     browser: str
@@ -116,13 +116,13 @@ def activity_row(event: AuditEvent) -> ActivityRow:
         action=event.action,
         action_label=action_label(event.action),
         outcome=event.outcome,
-        by="staff" if by_staff else "you",
+        by="staff" if by_staff else ("someone" if event.details.get("by_someone") else "you"),
         via=event.via,
         ip=None if by_staff else event.ip,
         browser=describe_user_agent(user_agent) if user_agent else "",
         user_agent=user_agent,
         request_id=event.request_id,
-        details={name: value for name, value in event.details.items() if name != "by_staff"},
+        details={name: value for name, value in event.details.items() if name not in ("by_staff", "by_someone")},
     )
 
 

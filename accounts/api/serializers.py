@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 
 from django.contrib.auth.password_validation import validate_password
@@ -40,6 +41,16 @@ def _password_errors(password: str, user: User) -> list[str]:
     except DjangoValidationError as exc:
         return list(exc.messages)
     return []
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})
+class DayOrMomentField(serializers.DateTimeField):
+    """`2027-01-01` stays a day (its meaning is the service's rule); anything else is a date-time."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            return serializers.DateField().to_internal_value(value.strip())
+        return super().to_internal_value(value)
 
 
 # --- shared answers -------------------------------------------------------------------------------
@@ -287,8 +298,12 @@ class ApiKeyCreateSerializer(OtpSerializer):
         help_text=f"Addresses or networks (CIDR) the key may be used from, at most {ApiKey.MAX_ALLOWED_IPS}; "
         "empty: any.",
     )
-    expires_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="In the future, at most five years ahead."
+    expires_at = DayOrMomentField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A day (the key works to the end of that day in your time zone) or a date-time with an offset "
+        "(without one it is UTC); in the future, at most five years ahead.",
     )
 
 

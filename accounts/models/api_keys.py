@@ -26,24 +26,36 @@ def validate_scopes(value) -> None:
         raise ValidationError(f"Unknown scope: {', '.join(unknown)}.")
 
 
+def _network(entry: object) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """What one allowlist entry means, or a ValidationError naming it."""
+    text = str(entry).strip()
+    if "%" in text:
+        raise ValidationError(f"{text!r} is a scoped address, which no client address ever carries.")
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError as exc:
+        raise ValidationError(f"{entry!r} is not an IP address or network.") from exc
+    if isinstance(network, ipaddress.IPv6Network) and network.network_address.ipv4_mapped and network.prefixlen >= 96:
+        network = ipaddress.ip_network(f"{network.network_address.ipv4_mapped}/{network.prefixlen - 96}")
+    if network.prefixlen == 0:
+        raise ValidationError(f"{text!r} allows every address: leave the list empty for that.")
+    return network
+
+
 def validate_ip_allowlist(value) -> None:
     if not isinstance(value, list):
         raise ValidationError("Give a list of addresses or networks.")
-    if len(value) > ApiKey.MAX_ALLOWED_IPS:
+    distinct = {_network(entry) for entry in value}
+    if len(distinct) > ApiKey.MAX_ALLOWED_IPS:
         raise ValidationError(f"At most {ApiKey.MAX_ALLOWED_IPS} addresses or networks.")
-    for entry in value:
-        try:
-            ipaddress.ip_network(str(entry).strip(), strict=False)
-        except ValueError as exc:
-            raise ValidationError(f"{entry!r} is not an IP address or network.") from exc
 
 
 def normalise_ip_allowlist(value: list) -> list[str]:
     """Each entry as what it means: "10.0.0.5/24" is the network 10.0.0.0/24, "203.0.113.7/32"
-    the address 203.0.113.7, "2001:DB8::1" is 2001:db8::1; duplicates dropped."""
+    the address 203.0.113.7, "::ffff:203.0.113.7" too, "2001:DB8::1" is 2001:db8::1; duplicates dropped."""
     entries = []
     for entry in value:
-        network = ipaddress.ip_network(str(entry).strip(), strict=False)
+        network = _network(entry)
         single = network.prefixlen == network.max_prefixlen
         entries.append(str(network.network_address) if single else str(network))
     return list(dict.fromkeys(entries))
@@ -98,7 +110,7 @@ class ApiKey(models.Model):
         self.name = (self.name or "").strip()
         if isinstance(self.scopes, list):
             self.scopes = sorted(set(self.scopes))
-        with contextlib.suppress(TypeError, ValueError):  # the field's validator names the wrong entry
+        with contextlib.suppress(TypeError, ValidationError):  # the field's validator names the wrong entry
             self.allowed_ips = normalise_ip_allowlist(self.allowed_ips)
         if self.expires_at is not None:
             now = timezone.now()
@@ -118,4 +130,6 @@ class ApiKey(models.Model):
         if not self.allowed_ips:
             return True
         address = ipaddress.ip_address(ip)
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:  # a dual-stack listener's view
+            address = address.ipv4_mapped
         return any(address in ipaddress.ip_network(str(entry), strict=False) for entry in self.allowed_ips)

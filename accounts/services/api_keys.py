@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+import zoneinfo
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,7 +33,7 @@ def api_key_create(
     name: str,
     scopes: list[str],
     allowed_ips: list[str] | None = None,
-    expires_at: datetime | None = None,
+    expires_at: datetime | date | None = None,
     otp_code: str = "",
     challenge_id: str = "",
 ) -> tuple[ApiKey, str]:
@@ -40,8 +41,11 @@ def api_key_create(
 
     What a key may hold (known scopes, normalised networks, an expiry within five years) is the
     model's rule (`ApiKey.clean`), checked first so bad input is named field by field; then the
-    sensitive-action gate (a verified email, 2FA on, a fresh proof or `otp_code`).
+    sensitive-action gate (a verified email, 2FA on, a fresh proof or `otp_code`). An expiry given
+    as a day means the end of that day in the user's time zone, from the page and the API alike.
     """
+    if isinstance(expires_at, date) and not isinstance(expires_at, datetime):
+        expires_at = _end_of_day(expires_at, user)
     prefix = secrets.token_hex(4)
     raw_key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(
@@ -59,6 +63,11 @@ def api_key_create(
         key.save()
         audit_record("api_key.created", actor=actor, user=user, key_name=key.name, key_prefix=prefix, scopes=key.scopes)
     return key, raw_key
+
+
+@transaction.atomic
+def _end_of_day(day: date, user: User) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=zoneinfo.ZoneInfo(str(user.timezone or "UTC")))
 
 
 @transaction.atomic

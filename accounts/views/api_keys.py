@@ -27,7 +27,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @login_required
 @sensitive_page()
 def api_key_create_view(request: HttpRequest) -> HttpResponse:
-    form = ApiKeyCreateForm(request.POST or None, user=request.user)
+    form = ApiKeyCreateForm(request.POST or None)
     created = submit(request, form, lambda data: api_key_create(actor=page_actor(request), user=request.user, **data))
     if created.done:
         key, raw_key = created.result

@@ -16,7 +16,8 @@ class ActivitySerializer(serializers.Serializer):
     action_label = serializers.CharField(help_text="The same in words (`Signed in`).")
     outcome = serializers.ChoiceField(choices=OUTCOME_CHOICES)
     by = serializers.ChoiceField(
-        choices=[("you", "You"), ("staff", "Staff")], help_text="You, or a staff member acting on your account."
+        choices=[("you", "You"), ("staff", "Staff"), ("someone", "Someone")],
+        help_text="You; a staff member acting on your account; or someone not signed in as you (a failed sign-in).",
     )
     via = serializers.CharField(
         help_text="Where it came from: `page`, `api`, `admin`, `command`, `task` or `system` "

@@ -192,3 +192,52 @@ def test_expiry_dates_are_checked_the_same_for_every_interface(owner):
         "/accounts/api-keys/new/", {"name": "Y9999", "scopes": ["read"], "expires_at": date(9999, 12, 31)}
     )
     assert page.status_code == 200 and b"at most five years" in page.content
+
+
+def test_an_expiry_day_means_the_end_of_that_day_in_the_users_zone_on_the_page_and_the_api(owner, outsider):
+    day = timezone.now().date() + timedelta(days=30)
+    for user in (owner, outsider):
+        user.timezone = "Pacific/Kiritimati"  # UTC+14: the end of the day is mid-morning in UTC
+        user.save()
+    page = page_for(secured(owner)).post(
+        "/accounts/api-keys/new/", {"name": "Day", "scopes": ["read"], "expires_at": day}
+    )
+    secured(outsider)
+    api = api_for(outsider).post(
+        "/api/v1/auth/api-keys/", {"name": "Day", "scopes": ["read"], "expires_at": day.isoformat()}, format="json"
+    )
+    assert page.status_code == 302 and api.status_code == 201, api.json()
+    from_page, from_api = ApiKey.objects.get(user=owner), ApiKey.objects.get(user=outsider)
+    assert from_page.expires_at == from_api.expires_at
+    end_of_day = datetime.combine(day, time.max, tzinfo=zoneinfo.ZoneInfo("Pacific/Kiritimati"))
+    assert from_api.expires_at == end_of_day
+
+
+@pytest.mark.parametrize(
+    ("entry", "refused_because"),
+    [
+        ("fe80::1%eth0", "scoped address"),
+        ("0.0.0.0/0", "allows every address"),
+        ("1.2.3.4/0", "allows every address"),
+        ("::/0", "allows every address"),
+        ("1.2.3.4/33", "not an IP address or network"),
+    ],
+)
+def test_an_allowlist_entry_that_cannot_mean_what_it_says_is_refused(owner, entry, refused_because):
+    secured(owner)
+    answer = api_for(owner).post(
+        "/api/v1/auth/api-keys/", {"name": "Odd", "scopes": ["read"], "allowed_ips": [entry]}, format="json"
+    )
+    assert answer.status_code == 400
+    assert refused_because in answer.json()["errors"]["allowed_ips"][0]
+
+
+def test_an_ipv4_address_written_as_ipv6_is_kept_as_ipv4_and_duplicates_do_not_count(owner):
+    secured(owner)
+    answer = api_for(owner).post(
+        "/api/v1/auth/api-keys/",
+        {"name": "Mapped", "scopes": ["read"], "allowed_ips": ["::ffff:203.0.113.7", *["10.0.0.1"] * 60]},
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["allowed_ips"] == ["203.0.113.7", "10.0.0.1"]

@@ -42,3 +42,13 @@ def test_the_page_shows_the_same_errors_on_its_form(owner_client):
 
 def test_signing_in_is_the_default_for_every_endpoint(api_client):
     assert api_client.post("/api/v1/orders/", {"amount": 5}, format="json").status_code == 401
+
+
+def test_input_that_cannot_be_written_back_as_utf8_is_still_a_400(owner_api_client):
+    """An error message repeats a refused value; a lone surrogate in it must not turn the 400 into a 500."""
+    answer = owner_api_client.generic(
+        "POST", "/api/v1/auth/2fa/sms/", '{"purpose": "\\ud800"}', content_type="application/json"
+    )
+    assert answer.status_code == 400
+    assert answer["Content-Type"] == "application/json"
+    assert "purpose" in answer.json()["errors"]

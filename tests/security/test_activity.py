@@ -333,3 +333,22 @@ def test_the_api_list_costs_three_queries_however_many_records(
     fill(record, owner, count)
     with django_assert_num_queries(3):  # the token's user, the count, the rows
         assert len(owner_token_client.get(f"{API}?outcome=success").json()["results"]) == min(count, 50)
+
+
+@pytest.mark.django_db
+def test_failed_sign_ins_on_my_account_show_in_my_activity_as_someone_else(client, owner):
+    """Password guessing against an account is the owner's business: it shows, from where, and not as "you"."""
+    client.post("/accounts/login/", {"login": "Owner@Example.com", "password": "a-wrong-guess-1"}, REMOTE_ADDR=GUESSER)
+    api = APIClient()
+    api.force_login(owner)
+    failed = [
+        row for row in api.get("/api/v1/security/audit/").json()["results"] if row["action"] == "auth.sign_in_failed"
+    ]
+    assert [(row["by"], row["ip"], row["outcome"]) for row in failed] == [("someone", GUESSER, "failure")]
+    viewer = Client()
+    viewer.force_login(owner)
+    page = viewer.get("/security/activity/").content.decode()
+    assert "Sign-in failed" in page and GUESSER in page and "Someone" in page
+
+
+GUESSER = "203.0.113.50"

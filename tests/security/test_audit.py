@@ -58,7 +58,7 @@ def test_a_failed_sign_in_is_recorded_under_the_email_typed_and_never_with_the_p
     answer = browse(client, "/accounts/login/", {"login": "Owner@Example.com", "password": "my-secret-guess-1"})
     assert answer.status_code == 200
     record = recorded("auth.sign_in_failed", answer, email=owner.email)
-    assert record.outcome == "failure" and record.user is None
+    assert record.outcome == "failure" and record.user == owner, "the owner sees attempts on their account"
     assert holds_no(record, "my-secret-guess-1")
 
 

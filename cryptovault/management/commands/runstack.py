@@ -93,6 +93,8 @@ class Command(BaseCommand):
             step()
 
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+        # Links in emails sent by the worker (no request to take a host from) point at this server.
+        env.setdefault("SITE_URL", f"http://{host}:{port}")
         python = sys.executable
         web = [
             python,
