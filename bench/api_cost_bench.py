@@ -1,6 +1,6 @@
 """The fixed cost of one API request, before and after issue 8 (benchmark 5).
 
-    .venv/bin/python bench/api_cost_bench.py                       # before and after, the figures in BENCHMARKS.md
+    .venv/bin/python bench/api_cost_bench.py     # before and after: the figures in BENCHMARKS.md
     .venv/bin/python bench/api_cost_bench.py --only after --duration 2 --repeat 1 \\
         --in-process-requests 20 --in-process-rounds 1 --redis-requests 20 --out api-cost-smoke
 
@@ -13,18 +13,21 @@ run the same benchmark code; nothing is committed there.
 
 Per checkout, against its own database (cryptovault_bench_api_<label>, created and migrated
 with that checkout's migrations) and the machine's Redis on databases 10-13 (never 0-3, a
-developer's app; nothing is flushed: every key the throttles write expires within a second):
+developer's app; nothing is flushed: every key the bench makes expires within about a minute):
 
 1. A setup subprocess (bench settings, DEBUG off) creates a fresh user, a signed-in session, a
    JWT access token and a `read` API key. With the test Client, per case, it counts the SQL of
    one steady-state request (CaptureQueriesContext) and the Redis commands and round trips of
    --redis-requests requests, as the Redis server counts them (INFO stats
    total_commands_processed / total_reads_processed, and commandstats, before and after,
-   minus an idle period as long), so nothing in the client is trusted.
+   minus an idle period as long), so nothing in the client is trusted. It also counts a
+   sign-in POST (a `rate_limited` group) from new client IPs, then from the same ones again.
 2. In-process timing: subprocesses that make --in-process-requests requests per case one at a
-   time (test Client, no concurrency), the cases in turn, and time the parts (the throttles
-   alone, the JWT check and its user lookup, the API key lookup); before and after alternate
-   for --in-process-rounds rounds; the median of all is kept.
+   time (test Client, no concurrency), the cases in turn, each API case also with
+   APIView.throttle_classes emptied (the difference is the throttles' share of a request),
+   and time the parts (the throttles alone, the JWT check and its user lookup, the API key
+   lookup); before and after alternate for --in-process-rounds rounds; the median of all is
+   kept.
 3. Two gunicorns (benchmark 1's configuration: 2 workers x 4 gthreads, DEBUG off), one per
    checkout, both up at once. Every case must answer 200 (the /me/ cases with the user's
    email), then wrk -t2 -c32 -d10s --timeout 10s --latency per case, before and after in
@@ -80,6 +83,8 @@ CASES = {
     "session": ("/api/v1/me/", "Cookie: sessionid=... (VerifiedSessionAuthentication)"),
 }
 ME_CASES = ("jwt", "api key", "session")
+API_CASES = ("anonymous", *ME_CASES)  # the cases the throttles count
+NO_THROTTLES = ", no throttles"  # in-process only: the same request with APIView.throttle_classes = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,27 @@ def redis_delta(before: dict, after: dict) -> dict:
         "reads": after["reads"] - before["reads"] - 1,
         "connections": after["connections"] - before["connections"],
         "calls": {cmd: n for cmd, n in sorted(calls.items()) if n},
+    }
+
+
+def count_on_redis(client, requests: int, make_request) -> dict:
+    """The Redis server's counters over `requests` calls of make_request(n), minus an idle period as long."""
+    start = redis_snapshot(client)
+    started = time.monotonic()
+    for n in range(requests):
+        make_request(n)
+    elapsed = time.monotonic() - started
+    busy = redis_delta(start, redis_snapshot(client))
+    idle_start = redis_snapshot(client)
+    time.sleep(min(elapsed, 5.0))
+    idle = redis_delta(idle_start, redis_snapshot(client))
+    return {
+        "requests": requests,
+        "busy": busy,
+        "idle": idle,
+        "commands_per_request": round((busy["commands"] - idle["commands"]) / requests, 2),
+        "round_trips_per_request": round((busy["reads"] - idle["reads"]) / requests, 2),
+        "calls_per_request": {cmd: round(n / requests, 2) for cmd, n in busy["calls"].items()},
     }
 
 
@@ -244,24 +270,32 @@ def setup(redis_requests: int) -> dict:
             _get(case, creds)
         queries[case] = [_summarise(query["sql"]) for query in captured.captured_queries]
 
-        # The Redis server's counters over `redis_requests` requests, minus an idle period as long.
-        start = redis_snapshot(client)
-        started = time.monotonic()
-        for _ in range(redis_requests):
-            _get(case, creds)
-        elapsed = time.monotonic() - started
-        busy = redis_delta(start, redis_snapshot(client))
-        idle_start = redis_snapshot(client)
-        time.sleep(min(elapsed, 5.0))
-        idle = redis_delta(idle_start, redis_snapshot(client))
-        redis_counts[case] = {
-            "requests": redis_requests,
-            "busy": busy,
-            "idle": idle,
-            "commands_per_request": round((busy["commands"] - idle["commands"]) / redis_requests, 2),
-            "round_trips_per_request": round((busy["reads"] - idle["reads"]) / redis_requests, 2),
-            "calls_per_request": {cmd: round(n / redis_requests, 2) for cmd, n in busy["calls"].items()},
-        }
+        redis_counts[case] = count_on_redis(client, redis_requests, lambda _n, case=case: _get(case, creds))
+
+    # A POST to an endpoint with a rate_limited group (sign-in: "login", 10/m per client IP) counts
+    # the group as well as the API budget. Counted only (no wrk: one client IP would hit the group's
+    # limit): an empty body, so the answer is a 400 from the serializer after the limits were
+    # counted, from a new client IP each time, so the group never refuses.
+    def sign_in_post(n: int):
+        from django.test import Client
+
+        response = Client(HTTP_HOST="127.0.0.1").post(
+            "/api/v1/auth/token/",
+            data="{}",
+            content_type="application/json",
+            REMOTE_ADDR=f"10.99.{n >> 8 & 255}.{n & 255}",
+        )
+        if response.status_code != 400:
+            raise RuntimeError(f"sign-in POST: {response.status_code} {response.content[:300]!r}")
+
+    sign_in_post(0)
+    with CaptureQueriesContext(connection) as captured:
+        sign_in_post(4000)  # outside the counted range below
+    queries["sign-in POST"] = [_summarise(query["sql"]) for query in captured.captured_queries]
+    redis_counts["sign-in POST"] = count_on_redis(client, redis_requests, lambda n: sign_in_post(n + 1))
+    # The same clients again, within the group's minute: their counters exist now (before issue 8
+    # django-ratelimit's `cache.add` then failed and it went on with `incr`).
+    redis_counts["sign-in POST, second attempt"] = count_on_redis(client, redis_requests, lambda n: sign_in_post(n + 1))
     return {
         **creds,
         "throttle_classes": [f"{cls.__module__}.{cls.__qualname__}" for cls in api_settings.DEFAULT_THROTTLE_CLASSES],
@@ -292,24 +326,44 @@ def time_requests(creds: dict, requests: int) -> dict:
 
     from accounts.services.api_keys import api_key_authenticate
 
-    for case in CASES:  # warm-up
-        for _ in range(3):
-            _get(case, creds)
-    times: dict[str, list[float]] = {case: [] for case in CASES}
-    for _ in range(requests):
-        for case in CASES:
+    # Each API case also runs with the throttles off (APIView.throttle_classes emptied for that one
+    # request; no view of either checkout sets its own), in the same process and turn: the
+    # difference is what the throttles cost inside a whole request.
+    throttle_classes = APIView.throttle_classes
+    variants = [(case, False) for case in CASES] + [(case, True) for case in API_CASES]
+
+    def one(case: str, unthrottled: bool) -> float:
+        APIView.throttle_classes = () if unthrottled else throttle_classes
+        try:
             started = time.perf_counter()
             _get(case, creds)
-            times[case].append((time.perf_counter() - started) * 1000)
+            return (time.perf_counter() - started) * 1000
+        finally:
+            APIView.throttle_classes = throttle_classes
+
+    for variant in variants:  # warm-up
+        for _ in range(3):
+            one(*variant)
+    times: dict[str, list[float]] = {case + (NO_THROTTLES if off else ""): [] for case, off in variants}
+    for _ in range(requests):
+        for case, off in variants:
+            times[case + (NO_THROTTLES if off else "")].append(one(case, off))
 
     user = get_user_model().objects.get(pk=creds["user_id"])
     factory = APIRequestFactory()
     jwt_auth = JWTAuthentication()
     raw_token = creds["jwt"].encode()
 
-    def throttles(who) -> float:
+    new_clients = iter(range(1, 1 << 24))
+
+    def new_client_ip() -> str:
+        """A client the throttles have not seen (within their one-second window): an empty history."""
+        n = next(new_clients)
+        return f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+
+    def throttles(who, ip: str = "127.0.0.1") -> float:
         """Every throttle a view runs (APIView.throttle_classes: DEFAULT_THROTTLE_CLASSES), for `who`."""
-        request = Request(factory.get("/api/v1/me/", HTTP_HOST="127.0.0.1"))
+        request = Request(factory.get("/api/v1/me/", HTTP_HOST="127.0.0.1", REMOTE_ADDR=ip))
         request.user = who
         view = APIView()
         started = time.perf_counter()
@@ -325,7 +379,10 @@ def time_requests(creds: dict, requests: int) -> dict:
 
     validated = jwt_auth.get_validated_token(raw_token)
     parts_fns = {
+        # The anonymous API requests of this process so far share one key (127.0.0.1): before issue 8
+        # its cache entry holds a timestamp per request of the last second, read and written whole.
         "throttles, anonymous": lambda: throttles(AnonymousUser()),
+        "throttles, anonymous, new client": lambda: throttles(AnonymousUser(), new_client_ip()),
         "throttles, signed in": lambda: throttles(user),
         "jwt token check": lambda: timed(lambda: jwt_auth.get_validated_token(raw_token)),
         "jwt user lookup": lambda: timed(lambda: jwt_auth.get_user(validated)),
@@ -481,13 +538,15 @@ def load_runs(checkouts: list[Checkout], creds: dict, args) -> dict[str, dict[st
                     )
                     delta = redis_delta(start, redis_snapshot(client))
                     result["load1_before"] = load1
-                    result["redis_commands_per_request"] = round(delta["commands"] / max(result["requests"], 1), 2)
-                    result["redis_round_trips_per_request"] = round(delta["reads"] / max(result["requests"], 1), 2)
-                    result["redis_new_connections"] = delta["connections"]
+                    requests = max(result["requests"], 1)
+                    result["redis_commands_per_request_under_load"] = round(delta["commands"] / requests, 2)
+                    result["redis_round_trips_per_request_under_load"] = round(delta["reads"] / requests, 2)
+                    result["redis_new_connections_under_load"] = delta["connections"]
                     runs[c.label][case].append(result)
                     print(
                         f"| {case} | {c.label} | {result['rps']:.0f} | {result['p50_ms']:.1f} | {result['p99_ms']:.1f} "
-                        f"| {result['redis_round_trips_per_request']} | {result['non2xx'] + result['socket_errors']} "
+                        f"| {result['redis_round_trips_per_request_under_load']} "
+                        f"| {result['non2xx'] + result['socket_errors']} "
                         f"| {load1} |",
                         flush=True,
                     )
@@ -512,11 +571,22 @@ def summarise(checkouts: list[Checkout], creds: dict, timing: dict, runs: dict) 
                 "p99_all": [r["p99_ms"] for r in results],
                 "load1_all": [r["load1_before"] for r in results],
                 "errors_all": [r["non2xx"] + r["socket_errors"] for r in results],
-                "redis_round_trips_per_request_under_load_all": [r["redis_round_trips_per_request"] for r in results],
+                "redis_round_trips_per_request_under_load_all": [
+                    r["redis_round_trips_per_request_under_load"] for r in results
+                ],
+                "redis_commands_per_request_under_load_all": [
+                    r["redis_commands_per_request_under_load"] for r in results
+                ],
                 "vs_bare_drf": round(medians[case]["rps"] / medians["bare drf"]["rps"], 2),
                 "in_process_ms": timing[c.label]["requests_ms"][case],
                 "in_process_ms_over_bare_drf": round(
                     timing[c.label]["requests_ms"][case] - timing[c.label]["requests_ms"]["bare drf"], 2
+                ),
+                "in_process_ms_no_throttles": timing[c.label]["requests_ms"].get(case + NO_THROTTLES),
+                "in_process_ms_throttles": (
+                    round(timing[c.label]["requests_ms"][case] - timing[c.label]["requests_ms"][case + NO_THROTTLES], 3)
+                    if case in API_CASES
+                    else 0
                 ),
                 "redis_commands_per_request": redis_counts["commands_per_request"],
                 "redis_round_trips_per_request": redis_counts["round_trips_per_request"],
@@ -529,6 +599,17 @@ def summarise(checkouts: list[Checkout], creds: dict, timing: dict, runs: dict) 
     return rows
 
 
+def pair_ratios(runs: dict[str, dict[str, list[dict]]]) -> dict[str, list[float]]:
+    """after / before req/s of each repeat: the two runs of a pair ran back to back, so the
+    machine's other load hit both alike (the medians per checkout come from different minutes)."""
+    if not {"before", "after"} <= set(runs):
+        return {}
+    return {
+        case: [round(a["rps"] / b["rps"], 2) for b, a in zip(runs["before"][case], runs["after"][case], strict=True)]
+        for case in CASES
+    }
+
+
 def print_table(rows: list[dict], timing: dict) -> None:
     by = {(row["checkout"], row["case"]): row for row in rows}
     labels = list(dict.fromkeys(row["checkout"] for row in rows))
@@ -537,11 +618,14 @@ def print_table(rows: list[dict], timing: dict) -> None:
         return " → ".join(fmt.format(by[(label, case)][key]) for label in labels)
 
     print(f"\n{' → '.join(labels)}")
-    print("| case | req/s | vs bare DRF | in-process ms | Redis round trips | Redis commands | SQL |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| case | req/s | vs bare DRF | in-process ms | of which throttles | Redis round trips | Redis commands | SQL |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for case in CASES:
         print(
             f"| {case} | {pair(case, 'rps', '{:.0f}')} | {pair(case, 'vs_bare_drf')} | {pair(case, 'in_process_ms')} "
+            f"| {pair(case, 'in_process_ms_throttles')} "
             f"| {pair(case, 'redis_round_trips_per_request')} | {pair(case, 'redis_commands_per_request')} "
             f"| {pair(case, 'sql_queries')} |"
         )
@@ -564,10 +648,10 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (max 60)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=3, help="wrk runs per case and checkout; the median is kept")
+    parser.add_argument("--repeat", type=int, default=5, help="wrk runs per case and checkout; the median is kept")
     parser.add_argument("--throttle-rate", default=THROTTLE_RATE, help="API_THROTTLE_USER and _ANON (never 429)")
-    parser.add_argument("--in-process-requests", type=int, default=200, help="per case, per round and checkout")
-    parser.add_argument("--in-process-rounds", type=int, default=2, help="timing rounds, before and after alternating")
+    parser.add_argument("--in-process-requests", type=int, default=150, help="per case, per round and checkout")
+    parser.add_argument("--in-process-rounds", type=int, default=4, help="timing rounds, before and after alternating")
     parser.add_argument("--redis-requests", type=int, default=100, help="requests per case counted on the Redis server")
     parser.add_argument("--out", default="api-cost", help="results file name (bench/results/<out>.json)")
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)  # internal: step 1
@@ -603,6 +687,7 @@ def main(argv=None) -> int:
     if args.only != "before":
         checkouts.append(Checkout("after", BASE_DIR))
     RESULTS.mkdir(exist_ok=True)
+    git = {c.label: _git(c) for c in checkouts}  # at the start: what the servers and subprocesses load
 
     creds = {}
     for c in checkouts:
@@ -611,10 +696,11 @@ def main(argv=None) -> int:
             c, ["--setup", "--redis-requests", str(args.redis_requests)], args.throttle_rate, 600
         )
         print(f"{c.label}: throttles {creds[c.label]['throttle_classes']}")
-        for case in CASES:
+        for case in [*CASES, "sign-in POST", "sign-in POST, second attempt"]:
             counts = creds[c.label]["redis"][case]
+            sql = creds[c.label]["queries"].get(case, [])
             print(
-                f"  {case}: {sum(1 for q in creds[c.label]['queries'][case] if q not in TRANSACTION_CONTROL)} SQL, "
+                f"  {case}: {sum(1 for q in sql if q not in TRANSACTION_CONTROL)} SQL, "
                 f"Redis {counts['round_trips_per_request']} round trips / {counts['commands_per_request']} commands "
                 f"{counts['calls_per_request']}",
                 flush=True,
@@ -625,6 +711,9 @@ def main(argv=None) -> int:
     runs = load_runs(checkouts, creds, args)
     rows = summarise(checkouts, creds, timing, runs)
     print_table(rows, timing)
+    ratios = pair_ratios(runs)
+    for case, values in ratios.items():
+        print(f"  after/before req/s, per pair: {case}: {values} (median {statistics.median(values)})")
     meta = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         "nproc": os.cpu_count(),
@@ -640,7 +729,7 @@ def main(argv=None) -> int:
                 "path": str(c.path),
                 "pythonpath": list(c.pythonpath),
                 "database": c.db_name,
-                **_git(c),
+                **git[c.label],
                 "throttle_classes": creds[c.label]["throttle_classes"],
                 "throttle_rates": creds[c.label]["throttle_rates"],
                 "redis_setup_counts": creds[c.label]["redis"],
@@ -648,6 +737,7 @@ def main(argv=None) -> int:
             for c in checkouts
         },
         "in_process_parts_ms": {label: t["parts_ms"] for label, t in timing.items()},
+        "after_to_before_rps_per_pair": ratios,
     }
     (RESULTS / f"{args.out}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     return 0

@@ -108,3 +108,28 @@ def test_api_authentication_session_jwt_api_key():
     assert by_case["api key, write every request"]["sql_queries"] == 2, out
     assert by_case["session"]["sql_queries"] > by_case["jwt"]["sql_queries"], out
     assert by_case["session, 32 sessions"]["sql"] == by_case["session"]["sql"], out
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install -y wrk)")
+@pytest.mark.timeout(900 if FULL else 150)
+def test_api_request_fixed_cost():
+    # The smoke run measures this checkout only ("after" issue 8); the full run needs the before
+    # worktree (bench/README.md, benchmark 5).
+    smoke = ["--only", "after", "--duration", "2", "--repeat", "1", "--in-process-requests", "20"]
+    smoke += ["--in-process-rounds", "1", "--redis-requests", "20", "--out", "api-cost-smoke"]
+    args = ["--only", "after", "--out", "api-cost-after"] if FULL else smoke
+    out = _run("api_cost_bench.py", *args, timeout=840 if FULL else 140)
+    rows = json.loads((BENCH / "results" / f"{args[-1]}.json").read_text())["rows"]
+    by_case = {row["case"]: row for row in rows}
+    assert set(by_case) == {"health", "bare drf", "anonymous", "jwt", "api key", "session"}, out
+    for row in rows:
+        assert row["rps"] > 0 and row["errors_all"] == [0] * len(row["errors_all"]), row
+    # The headline of issue 8: every limit of an API request in one Redis round trip, counted by
+    # the Redis server itself (a little slack for another client of the same server).
+    for case in ("anonymous", "jwt", "api key", "session"):
+        assert 0.9 <= by_case[case]["redis_round_trips_per_request"] <= 1.3, by_case[case]
+    for case in ("health", "bare drf"):
+        assert by_case[case]["redis_round_trips_per_request"] < 0.3, by_case[case]
+        assert by_case[case]["sql_queries"] == 0, by_case[case]
+    assert by_case["anonymous"]["sql_queries"] == 0, out
+    assert by_case["jwt"]["sql_queries"] == 1 and by_case["api key"]["sql_queries"] == 1, out
