@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, EmailVerificationCode, RecoveryCode, SMSChallenge, TOTPDevice, User
 from accounts.services.api_keys import api_key_create
-from accounts.services.roles import ADMIN, SUPPORT, role_assign
+from accounts.services.roles import SUPPORT, role_assign
 from accounts.services.second_factor import sms_phone_add
 from accounts.services.verification import email_verification_send
 from security.models import AuditEvent
@@ -34,15 +34,6 @@ ACCOUNT_APPS = {"accounts", "axes", "usersessions", "token_blacklist", "account"
 def support_browser(support) -> Client:
     browser = Client()
     browser.force_login(support)
-    return browser
-
-
-@pytest.fixture
-def admin_browser(db) -> Client:
-    browser = Client()
-    browser.force_login(
-        role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com", name="Ada Admin"), role=ADMIN)
-    )
     return browser
 
 

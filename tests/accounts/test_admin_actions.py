@@ -7,19 +7,10 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from accounts.services.roles import ADMIN, role_assign
 from security.models import AuditEvent
-from tests.factories import TEST_ACTOR, UserFactory
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/accounts/user/"
-
-
-@pytest.fixture
-def admin_browser() -> Client:
-    browser = Client()
-    browser.force_login(role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com"), role=ADMIN))
-    return browser
 
 
 def act(browser: Client, action: str, *users: User, **extra: str):
