@@ -11,10 +11,6 @@ from cryptovault.actor import Actor
 from cryptovault.clientip import client_ip
 
 
-def _actor(request) -> Actor:
-    return Actor.from_request(request) if request is not None else Actor.system()
-
-
 class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request) -> str:
         return client_ip(request)
@@ -38,20 +34,20 @@ class AccountAdapter(DefaultAccountAdapter):
 
         user = emailconfirmation.email_address.user
         if signup:
-            account_created(actor=_actor(request), user=user)
+            account_created(actor=Actor.from_request_or_system(request), user=user)
         else:
-            email_verification_send(actor=_actor(request), user=user)
+            email_verification_send(actor=Actor.from_request_or_system(request), user=user)
 
     def confirm_email(self, request, email_address) -> bool:
         from accounts.services.verification import email_verified
 
         confirmed = super().confirm_email(request, email_address)
         if confirmed:
-            email_verified(actor=_actor(request), user=email_address.user, method="link")
+            email_verified(actor=Actor.from_request_or_system(request), user=email_address.user, method="link")
         return confirmed
 
     def set_password(self, user, password) -> None:
         """Password changes and resets on allauth's pages: the same service as the API's."""
         from accounts.services.passwords import password_set
 
-        password_set(actor=_actor(context.request), user=user, password=password)
+        password_set(actor=Actor.from_request_or_system(context.request), user=user, password=password)

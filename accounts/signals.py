@@ -15,21 +15,17 @@ from cryptovault.actor import Actor
 from security.audit import audit_record
 
 
-def _actor(request) -> Actor:
-    return Actor.from_request(request) if request is not None else Actor.system()
-
-
 @receiver(user_logged_in, dispatch_uid="accounts_audit_login")
 def _signed_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT_SESSION_KEY] = int(time.time())
-    audit_record("auth.signed_in", actor=_actor(request).signed_in_as(user), user=user)
+    audit_record("auth.signed_in", actor=Actor.from_request_or_system(request).signed_in_as(user), user=user)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts_audit_logout")
 def _signed_out(sender, request, user, **kwargs):
     if user is not None:
-        audit_record("auth.signed_out", actor=_actor(request).signed_in_as(user), user=user)
+        audit_record("auth.signed_out", actor=Actor.from_request_or_system(request).signed_in_as(user), user=user)
 
 
 def _account_typed(email: str) -> User | None:
@@ -41,7 +37,12 @@ def _account_typed(email: str) -> User | None:
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
     email = username_for_axes(request, credentials)
     audit_record(
-        "auth.sign_in_failed", actor=_actor(request), user=_account_typed(email), actor_email=email, outcome="failure"
+        "auth.sign_in_failed",
+        actor=Actor.from_request_or_system(request),
+        user=_account_typed(email),
+        actor_email=email,
+        outcome="failure",
+        by_someone=True,  # whoever typed the address: not known to be the owner
     )
 
 
@@ -50,9 +51,10 @@ def _locked_out(sender, request, username, ip_address, **kwargs):
     email = username or ""
     audit_record(
         "auth.locked_out",
-        actor=_actor(request),
+        actor=Actor.from_request_or_system(request),
         user=_account_typed(email),
         actor_email=email,
         outcome="failure",
         ip_seen=ip_address,
+        by_someone=True,
     )

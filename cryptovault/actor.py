@@ -77,6 +77,11 @@ class Actor:
         )
 
     @classmethod
+    def from_request_or_system(cls, request: HttpRequest | None) -> Actor:
+        """For hooks that third-party code calls with a request or without one (allauth, signals)."""
+        return cls.from_request(request) if request is not None else cls.system()
+
+    @classmethod
     def for_command(cls, name: str, *, user: Any = None) -> Actor:
         """A management command: no address or browser; the request id names the run."""
         return cls(user=user, via="command", request_id=f"cmd-{name}-{uuid.uuid4().hex[:12]}", site_url=_site_url())

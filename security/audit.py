@@ -37,8 +37,8 @@ def audit_record(
     """Record `action` on `user`'s account (by default the actor's own) by `actor`.
 
     `actor_email` names an actor who is not signed in (a failed sign-in types an address).
-    Staff acting on someone else's account stay named, and the record says `by_staff`; an attempt
-    on an account by someone who is not its signed-in owner (a failed sign-in) says `by_someone`.
+    Staff acting on someone else's account stay named, and the record says `by_staff`; anyone else
+    acting on an account not theirs says `by_someone` (callers say it too for an anonymous attempt).
     """
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
@@ -48,8 +48,6 @@ def audit_record(
         actor_email = actor.user.email if actor.user is not None else (user.email if user is not None else "")
     if actor.user is not None and user is not None and not actor.acts_for(user):
         details = {**details, ("by_staff" if actor.user.is_staff else "by_someone"): True}
-    elif actor.user is None and user is not None and outcome == "failure" and actor_email == user.email:
-        details = {**details, "by_someone": True}  # whoever typed the address: not known to be the owner
     return AuditEvent.objects.create(
         user=user,
         actor_email=actor_email[:254],

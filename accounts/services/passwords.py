@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from accounts.models import User
 from accounts.services.sessions import credentials_changed
@@ -17,6 +18,7 @@ from cryptovault.actor import Actor
 from security.audit import audit_record
 
 
+@transaction.atomic
 def password_set(*, actor: Actor, user: User, password: str) -> None:
     """Store the new password (already validated by the caller) and end the other sessions."""
     user.set_password(password)

@@ -14,6 +14,7 @@ from cryptovault.errors import DomainError
 from security.audit import audit_record
 
 
+@transaction.atomic
 def profile_update(*, actor: Actor, user: User, **fields: Any) -> User:
     """Change name and/or timezone. The phone changes only through SMS verification."""
     changed = [name for name in ("name", "timezone") if name in fields]

@@ -62,7 +62,7 @@ def totp_confirm(*, actor: Actor, user: User, code: str) -> FactorTurnedOn:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = _recovery_codes_if_none(user)
-    _second_factor_changed(actor, user, "2fa.totp_enabled")
+        _second_factor_changed(actor, user, "2fa.totp_enabled")
     return FactorTurnedOn(device, codes)
 
 
@@ -194,8 +194,8 @@ def sms_phone_confirm(*, actor: Actor, user: User, challenge_id: str, code: str)
         SMSDevice.objects.filter(pk=device.pk).update(confirmed=True)
         User.objects.filter(pk=user.pk).update(phone=device.number, phone_verified_at=timezone.now())
         codes = _recovery_codes_if_none(user)
+        _second_factor_changed(actor, user, "2fa.phone_verified")
     user.refresh_from_db(fields=["phone", "phone_verified_at"])
-    _second_factor_changed(actor, user, "2fa.phone_verified")
     return FactorTurnedOn(device, codes)
 
 

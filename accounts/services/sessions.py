@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.usersessions.models import UserSession
+from django.db import transaction
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -13,6 +14,7 @@ from cryptovault.actor import Actor
 from security.audit import audit_record
 
 
+@transaction.atomic
 def session_revoke(*, actor: Actor, user: User, session_id: int) -> None:
     """End one of the user's sessions. Another user's id is simply not found (404 upstream)."""
     session = visible_to(UserSession.objects.all(), user).get(pk=session_id)
@@ -20,6 +22,7 @@ def session_revoke(*, actor: Actor, user: User, session_id: int) -> None:
     audit_record("session.revoked", actor=actor, user=user, session_id=session_id)
 
 
+@transaction.atomic
 def sessions_revoke_others(*, actor: Actor, user: User) -> int:
     """End every session but the actor's own (when it is one of the user's); returns how many ended."""
     keep = actor.session_key_of(user) or ""

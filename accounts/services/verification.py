@@ -95,9 +95,10 @@ def email_verify_by_key(*, actor: Actor, key: str) -> User:
         raise InvalidCode("This verification link is invalid or has expired. Ask for a new one.", field="key")
     address = confirmation.email_address
     if not address.verified:
-        address.verified = True
-        address.save(update_fields=["verified"])
-        email_verified(actor=actor, user=address.user, method="link")
+        with transaction.atomic():
+            address.verified = True
+            address.save(update_fields=["verified"])
+            email_verified(actor=actor, user=address.user, method="link")
     return address.user
 
 

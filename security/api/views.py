@@ -11,8 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.renderers import JSONRenderer
 
+from cryptovault.api.renderers import SafeJSONRenderer
 from cryptovault.api.schema import ApiAutoSchema
 from security.api.serializers import ActivitySerializer
 from security.exports import COLUMNS, activity_csv_response
@@ -79,7 +79,7 @@ class ListExportSchema(ApiAutoSchema):
 )
 class AuditEventExportView(AuditEventsApiView):
     pagination_class = None
-    renderer_classes = [JSONRenderer]  # for the errors; the file itself is streamed as text/csv
+    renderer_classes = [SafeJSONRenderer]  # for the errors; the file itself is streamed as text/csv
     content_negotiation_class = JsonErrorsNegotiation
     schema = ListExportSchema()
 
