@@ -27,5 +27,10 @@ EVENT_TYPES: dict[str, EventType] = {
             "Account: verification, data exports",
             frozenset({NotificationChannel.IN_APP, NotificationChannel.EMAIL}),
         ),
+        EventType(
+            "exchanges",
+            "Exchange connections: a connection stops working or recovers",
+            frozenset({NotificationChannel.IN_APP, NotificationChannel.EMAIL}),
+        ),
     )
 }

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class Every:
@@ -33,6 +35,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "accounts.expired_purge",
         "schedule": Cron(minute="17", hour="3"),
         "description": "Deletes expired SMS and email codes, unfinished authenticator set-ups and expired JWT records.",
+    },
+    "exchanges-health-check": {
+        "task": "exchanges.check_all_connections",
+        "schedule": Every(seconds=settings.CONNECTION_CHECK_MINUTES * 60),
+        "description": "Re-tests every active exchange connection (one task each); notifies owners of status changes.",
     },
 }
 

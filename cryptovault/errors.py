@@ -9,6 +9,11 @@ class DomainError(Exception):
     code = "invalid"
     default_message = "The request could not be completed."
 
+    @property
+    def extra(self) -> dict:
+        """Fields the API adds to its error body beside `detail` and `code` (e.g. a test's code)."""
+        return {}
+
     def __init__(self, message: str | None = None, *, field: str | None = None):
         self.message = message or self.default_message
         self.field = field

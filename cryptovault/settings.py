@@ -318,6 +318,7 @@ RATE_LIMITS = {
     "resend_verification": env.str("RATE_LIMIT_RESEND_VERIFICATION", default="3/m"),
     "forgot_password": env.str("RATE_LIMIT_FORGOT_PASSWORD", default="3/m"),
     "reset_password": env.str("RATE_LIMIT_RESET_PASSWORD", default="5/m"),
+    "connection_test": env.str("RATE_LIMIT_CONNECTION_TEST", default="10/m"),
 }
 
 SIMPLE_JWT = {
@@ -332,6 +333,21 @@ SIMPLE_JWT = {
     # once, not 15 minutes later (refresh tokens are blacklisted by credentials_changed).
     "CHECK_REVOKE_TOKEN": True,
 }
+
+# --- Exchanges ---------------------------------------------------------------------------------
+# Seconds one call to an exchange may take (a connection test, a health check).
+EXCHANGE_TIMEOUT_SECONDS = env.float("EXCHANGE_TIMEOUT_SECONDS", default=10.0)
+# Point ccxt at other hosts, e.g. "binance=http://127.0.0.1:9100/binance" (the loopback emulator of
+# the tests and the offline demo). Empty: the exchanges' own hosts.
+EXCHANGE_API_URLS = env.str("EXCHANGE_API_URLS", default="")
+# This server's outbound IP, shown so traders can whitelist it on their keys. Empty: not shown.
+EGRESS_IP = env.str("EGRESS_IP", default="")
+# How often the health job re-tests every active connection.
+CONNECTION_CHECK_MINUTES = env.int("CONNECTION_CHECK_MINUTES", default=30)
+# Failed checks in a row before a degraded connection is marked as in error.
+CONNECTION_ERROR_AFTER_FAILURES = env.int("CONNECTION_ERROR_AFTER_FAILURES", default=3)
+# Days after which the key auditor reminds the owner to rotate a key.
+KEY_ROTATION_REMINDER_DAYS = env.int("KEY_ROTATION_REMINDER_DAYS", default=90)
 
 # --- Email -------------------------------------------------------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://")  # EMAIL_BACKEND, EMAIL_HOST, ...
@@ -520,6 +536,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
         "uvicorn.access": {"level": "WARNING"},
+        # ccxt's DEBUG lines carry request headers and signed URLs (API keys among them).
+        "ccxt": {"level": "WARNING"},
     },
 }
 

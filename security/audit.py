@@ -10,13 +10,15 @@ from cryptovault.logging import mask_secrets
 from security.models import AuditEvent
 
 _SECRET_DETAIL_NAMES = ("password", "secret", "token", "code", "key", "otp")
+# Names that say "key" but hold only what identifies a key to its owner (a prefix, a name, the last 4).
+_SHOWN_KEY_DETAILS = ("key_prefix", "key_name", "key_hint", "old_key_hint")
 
 
 def _safe_details(details: dict[str, Any]) -> dict[str, Any]:
     """Details are for people reading the log: never a secret, even by accident."""
     safe: dict[str, Any] = {}
     for name, value in details.items():
-        if any(word in name.lower() for word in _SECRET_DETAIL_NAMES) and name not in ("key_prefix", "key_name"):
+        if any(word in name.lower() for word in _SECRET_DETAIL_NAMES) and name not in _SHOWN_KEY_DETAILS:
             safe[name] = "***"
         elif isinstance(value, str):
             safe[name] = mask_secrets(value)

@@ -52,6 +52,14 @@ ACTION_LABELS: dict[str, str] = {
     "session.revoked_others": "Other sessions signed out",
     "profile.updated": "Profile updated",
     "profile.notifications_updated": "Notification settings changed",
+    "exchange.connected": "Exchange connected",
+    "exchange.connect_failed": "Exchange connection refused (test failed)",
+    "exchange.tested": "Exchange keys tested",
+    "exchange.updated": "Exchange connection edited",
+    "exchange.rotated": "Exchange keys rotated",
+    "exchange.rotation_failed": "Exchange key rotation failed",
+    "exchange.revoked": "Exchange connection revoked",
+    "exchange.status_changed": "Exchange connection status changed",
 }
 
 VIA_LABELS: dict[str, str] = {

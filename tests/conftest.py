@@ -22,16 +22,96 @@ with_access) are in tests/helpers.py; fixtures stay in conftest.py files.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from cryptovault.testing import AsgiTestServer, CeleryTestWorker
+from exchanges.emulator import Emulator
+from tests import secret_watch
 from tests.factories import UserFactory
 from tests.fakes.authenticator import turn_on_totp, unused_totp_code, verify_email_of
 from tests.helpers import PASSWORD, sign_in
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _emulator_for_the_session() -> Iterator[Emulator]:
+    """Every test's exchanges are the loopback emulator (exchanges/emulator/), never a real host.
+
+    Settings of this process and the environment of processes the suite starts (the Celery
+    worker) point ccxt at it; tests/exchanges/conftest.py hands it out reset for each test.
+    """
+    with Emulator() as emulator:
+        # The exchanges it does not speak get a closed loopback port: a refused connection, not the internet.
+        urls = f"{emulator.api_urls_setting()},coinbase=http://127.0.0.1:9,kraken=http://127.0.0.1:9"
+        settings.EXCHANGE_API_URLS = os.environ["EXCHANGE_API_URLS"] = urls
+        yield emulator
+
+
+# Keys the app is given in the exchanges tests: long enough for the secret watch to look for.
+APP_BINANCE_KEYS = {"api_key": "cv-binance-key-7Hq2Lm9Xw4", "secret": "cv-binance-secret-Rt6Vb3Nk8Pz1"}
+APP_KUCOIN_KEYS = {
+    "api_key": "cv-kucoin-key-3Fj8Sd5Qa2",
+    "secret": "cv-kucoin-secret-Wm4Ty7Gc9Lx0",
+    "passphrase": "cv-kucoin-passphrase-Ue5Hn2",
+}
+
+
+@pytest.fixture
+def exchange_emulator(_emulator_for_the_session: Emulator) -> Iterator[Emulator]:
+    """The session's emulator, fresh for this test: no keys, no orders, no faults, the snapshot's prices.
+    A test that stops it (the exchange is down) gets it restarted by the next."""
+    emulator = _emulator_for_the_session
+    emulator.start()  # again, if the previous test stopped it
+    emulator.reset()
+    yield emulator
+    emulator.reset()
+
+
+@pytest.fixture
+def emulated_exchanges(exchange_emulator: Emulator, settings) -> Emulator:
+    """The app's ccxt clients (exchanges.client) reach the emulator (as everywhere in the suite)."""
+    assert settings.EXCHANGE_API_URLS.startswith(exchange_emulator.api_urls_setting())
+    return exchange_emulator
+
+
+@pytest.fixture
+def binance_keys(exchange_emulator: Emulator) -> dict[str, str]:
+    """A Binance key issued on the emulator (10000 USDT, 0.5 BTC, unrestricted, can trade)."""
+    exchange_emulator.add_key("binance", **APP_BINANCE_KEYS)
+    secret_watch.watch(*APP_BINANCE_KEYS.values())
+    return dict(APP_BINANCE_KEYS)
+
+
+@pytest.fixture
+def kucoin_keys(exchange_emulator: Emulator) -> dict[str, str]:
+    """A KuCoin key with its passphrase issued on the emulator (10000 USDT, 0.5 BTC)."""
+    exchange_emulator.add_key("kucoin", **APP_KUCOIN_KEYS)
+    secret_watch.watch(*APP_KUCOIN_KEYS.values())
+    return dict(APP_KUCOIN_KEYS)
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_leaks(monkeypatch):
+    """Fails a test in which a watched exchange secret reached a log, a response or an email."""
+    recording = secret_watch.start(monkeypatch)
+    yield
+    leaks = secret_watch.finish(recording)
+    assert not leaks, f"secrets leaked: {leaks}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    totals = secret_watch.TOTALS
+    terminalreporter.write_line(
+        f"secret watch: {totals.tests} tests, {totals.responses} responses, {totals.log_records} log records and "
+        f"{totals.emails} emails scanned for exchange secrets"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -140,7 +220,7 @@ def asgi_server(transactional_db):
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup):
+def celery_worker(django_db_setup, _emulator_for_the_session):
     """A worker on the test database: tests whose tasks read rows need `transactional_db`."""
     worker = CeleryTestWorker(include=("tests.celery_tasks",)).start()
     yield worker

@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from accounts.models import User
+from exchanges.models import ConnectionCheck, ExchangeConnection
 from security.audit import audit_record
 from tests.access_matrix import a_browser_session, an_api_key
+from tests.exchanges.helpers import connect
 from tests.factories import TEST_ACTOR, UserFactory
 from tests.fakes.authenticator import turn_on_totp, verify_email_of
 
@@ -39,6 +41,7 @@ class ListRoute:
     who: Literal["owner", "staff"] = "owner"
     rows: bytes | None = None  # for a page: what each row's HTML holds once
     per_row: int = 0  # queries each further row adds: 0, but for a known N+1 waiting for its fix
+    kwargs: Callable[[Any], dict[str, Any]] | None = None  # the URL's arguments, from the first row added
 
 
 # --- accounts --------------------------------------------------------------------------------------------
@@ -55,6 +58,23 @@ def an_audit_record(user: User) -> None:
     audit_record("auth.password_changed", actor=TEST_ACTOR, user=user)
 
 
+# --- exchanges -------------------------------------------------------------------------------------------
+def a_connection(user: User) -> ExchangeConnection:
+    keys = {"api_key": "list-key-0001", "secret": "list-secret-0001"}
+    count = ExchangeConnection.objects.visible_to(user).count()
+    return connect(user, keys, nickname=f"List {count + 1}", save_untested=True)
+
+
+def a_connection_audit_record(user: User) -> None:
+    audit_record("exchange.tested", actor=TEST_ACTOR, user=user, exchange="binance", result="ok")
+
+
+def a_check(user: User) -> ConnectionCheck:
+    """One more check of the user's first connection (made on the first call)."""
+    connection = ExchangeConnection.objects.visible_to(user).first() or a_connection(user)
+    return ConnectionCheck.objects.create(connection=connection, trigger="manual", ok=True, code="ok", latency_ms=40)
+
+
 LIST_ROUTES: list[ListRoute] = [
     ListRoute("accounts:sessions", add_row=a_browser_session, queries=2, rows=b'data-testid="session-row"'),
     ListRoute("v1:auth-sessions", add_row=a_browser_session, queries=3),
@@ -66,4 +86,18 @@ LIST_ROUTES: list[ListRoute] = [
     ),
     ListRoute("security:activity", add_row=an_audit_record, queries=3, rows=b'data-testid="activity-row"'),
     ListRoute("v1:security:audit", add_row=an_audit_record, queries=3),
+    ListRoute("exchanges:connections", add_row=a_connection, queries=3, rows=b"data-connection-id="),
+    ListRoute("v1:exchanges:connection-list", add_row=a_connection, queries=3),
+    ListRoute("v1:exchanges:connection-audit", add_row=a_connection_audit_record, queries=3),
+    ListRoute(
+        "v1:exchanges:connection-checks",
+        add_row=a_check,
+        queries=3,
+        kwargs=lambda check: {"connection_id": check.connection_id},
+    ),
 ]
+
+# Lists whose rows no user adds, so "one row or many" has no meaning: name, why.
+FIXED_LISTS: dict[str, str] = {
+    "v1:exchanges:exchange-list": "the exchange catalogue, fixed in code (exchanges/catalogue.py); no query at all",
+}

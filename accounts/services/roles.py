@@ -1,7 +1,8 @@
 """Roles as Django groups, so the admin and the API enforce them through permissions.
 
 - trader: the default (a user in neither other group is a trader); no admin access.
-- support: staff, may view accounts, sessions, lockouts and the audit log, change nothing.
+- support: staff, may view accounts, sessions, lockouts, the audit log and exchange connections (never
+  their keys), change nothing.
 - admin: staff with every permission.
 """
 
@@ -27,6 +28,9 @@ SUPPORT_VIEWABLE = [
     ("axes", "accessfailurelog"),
     ("axes", "accesslog"),
     ("security", "auditevent"),
+    # Connections show owner, exchange, health and the key's last four characters; the sealed
+    # credentials are on no admin page, so support may read them to answer "why is my exchange red".
+    ("exchanges", "exchangeconnection"),
 ]
 
 

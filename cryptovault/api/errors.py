@@ -25,8 +25,8 @@ from cryptovault.request_context import current_request_id
 logger = logging.getLogger("cryptovault.api")
 
 
-def error_body(*, detail: str, code: str, errors: dict | None = None) -> dict:
-    body: dict = {"detail": detail, "code": code}
+def error_body(*, detail: str, code: str, errors: dict | None = None, extra: dict | None = None) -> dict:
+    body: dict = {"detail": detail, "code": code, **(extra or {})}
     if errors:
         body["errors"] = errors
     body["request_id"] = current_request_id()
@@ -53,7 +53,9 @@ def api_exception_handler(exc, context):
     exc = _as_drf_error(exc)
     if isinstance(exc, DomainError):
         errors = {exc.field: [exc.message]} if exc.field else None
-        response = Response(error_body(detail=exc.message, code=exc.code, errors=errors), status=exc.status_code)
+        response = Response(
+            error_body(detail=exc.message, code=exc.code, errors=errors, extra=exc.extra), status=exc.status_code
+        )
         for header, value in getattr(exc, "headers", {}).items():
             response[header] = value
         return response

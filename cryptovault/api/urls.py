@@ -8,4 +8,5 @@ urlpatterns = [
     path("", ApiRootView.as_view(), name="root"),
     path("", include("accounts.api.urls")),
     path("security/", include("security.api.urls")),
+    path("", include("exchanges.api.urls")),
 ]

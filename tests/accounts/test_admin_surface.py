@@ -30,6 +30,8 @@ WRITE_SURFACE = {
     "token_blacklist.OutstandingToken": (False, False, False),
     "token_blacklist.BlacklistedToken": (False, False, False),
     "security.AuditEvent": (False, False, False),
+    # Connected by the owner with their keys; checked and revoked by audited actions.
+    "exchanges.ExchangeConnection": (False, False, False),
     # The periodic schedule: staff may add entries by hand (install_beat_schedule leaves them alone).
     "django_celery_beat.PeriodicTask": (True, True, True),
     "django_celery_beat.ClockedSchedule": (True, True, True),

@@ -19,7 +19,7 @@ from accounts.codes import token_digest
 from accounts.models import ApiKey, RecoveryCode, SMSChallenge, TOTPDevice
 from accounts.services.api_keys import api_key_create
 from accounts.services.second_factor import sms_phone_add
-from security.crypto import DecryptionError, decrypt_text, reencrypt_text
+from security.crypto import DecryptionError, current_key_id, decrypt_text, reencrypt_text
 from tests.factories import TEST_ACTOR
 from tests.fakes.authenticator import authenticator_enabled
 
@@ -54,7 +54,7 @@ def test_the_authenticator_seed_is_stored_encrypted_and_decrypts_to_the_seed(aut
 
     column = stored_seed(authenticator)
     assert seed not in column and authenticator.manual_key not in column
-    assert column.startswith("gAAAAA"), "a Fernet token"
+    assert re.fullmatch(rf"v1:{current_key_id()}:gAAAAA\S+", column), "a Fernet token, versioned by its key"
     assert decrypt_text(column) == seed
 
 

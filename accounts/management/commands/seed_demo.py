@@ -1,10 +1,12 @@
-"""Create the demo trader and demo admin for local use. Safe to run again."""
+"""Create the demo trader and demo admin for local use, and the trader's demo exchange connection
+when an exchange emulator answers (`make run` starts one). Safe to run again."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services.demo import demo_user_ensure
 from cryptovault.actor import Actor
+from exchanges.demo import demo_connection_ensure
 
 DEMO_ACCOUNTS = [
     {"email": "demo@cryptovault.local", "password": "demo-trader-2026", "name": "Demo Trader", "is_staff": False},
@@ -22,8 +24,14 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates accounts with published passwords; refused with DEBUG off.")
         actor = Actor.for_command("seed_demo")
+        steps = len(DEMO_ACCOUNTS) + (1 if settings.EXCHANGE_API_URLS else 0)
+        trader = None
         for number, account in enumerate(DEMO_ACCOUNTS, start=1):
             user, created = demo_user_ensure(actor=actor, **account)
+            trader = trader or (user if not user.is_staff else None)
             state = "created" if created else "already there"
-            self.stdout.write(f"[{number}/{len(DEMO_ACCOUNTS)}] {user.email}: {state}")
+            self.stdout.write(f"[{number}/{steps}] {user.email}: {state}")
+        if settings.EXCHANGE_API_URLS and trader is not None:
+            _connection, line = demo_connection_ensure(actor=actor, user=trader)
+            self.stdout.write(f"[{steps}/{steps}] {line}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in as demo@cryptovault.local / demo-trader-2026."))

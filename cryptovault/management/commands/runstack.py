@@ -37,6 +37,8 @@ from cryptovault.embedded_redis import (
     parent_death_signal,
     start_embedded_redis,
 )
+from exchanges.emulator import Emulator
+from exchanges.emulator.demo import add_demo_keys
 
 # Set by this command for its restarted self: "<url> <pid>" of the embedded Redis it started.
 EMBEDDED_REDIS_MARKER = "RUNSTACK_EMBEDDED_REDIS"
@@ -70,8 +72,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--reload", action="store_true", help="Restart the web server when code changes.")
         parser.add_argument("--no-seed", action="store_true", help="Skip the demo data.")
+        parser.add_argument(
+            "--real-exchanges",
+            action="store_true",
+            help="Reach the exchanges' own hosts instead of starting the loopback exchange emulator.",
+        )
 
-    def handle(self, *args, host: str, port: int, reload: bool, no_seed: bool, **options):
+    def handle(self, *args, host: str, port: int, reload: bool, no_seed: bool, real_exchanges: bool, **options):
         if settings.EMBEDDED_REDIS:
             self._restart_with_embedded_redis()  # does not return
         embedded_redis = self._adopt_embedded_redis()
@@ -80,6 +87,14 @@ class Command(BaseCommand):
         Path(settings.VAR_DIR).mkdir(exist_ok=True)
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+
+        # The offline demo's exchanges: the loopback emulator with the published demo keys, unless
+        # EXCHANGE_API_URLS says otherwise. Seeding tests the demo connection against it in-process.
+        emulator = None
+        if not real_exchanges and not settings.EXCHANGE_API_URLS:
+            emulator = Emulator(host="127.0.0.1", port=0).start()
+            add_demo_keys(emulator)
+            settings.EXCHANGE_API_URLS = emulator.api_urls_setting()
 
         steps = [
             ("Migrating the database", lambda: call_command("migrate", interactive=False, verbosity=0)),
@@ -93,6 +108,17 @@ class Command(BaseCommand):
             step()
 
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+        processes: list[tuple[str, list[str]]] = []
+        if emulator is not None:
+            emulator_port = emulator.port
+            emulator.stop()  # the "exchanges" process below serves the same demo keys on the same port
+            env["EXCHANGE_API_URLS"] = settings.EXCHANGE_API_URLS
+            processes.append(
+                (
+                    "exchanges",
+                    [sys.executable, "manage.py", "exchange_emulator", "--port", str(emulator_port), "--demo-keys"],
+                )
+            )
         # Links in emails sent by the worker (no request to take a host from) point at this server.
         env.setdefault("SITE_URL", f"http://{host}:{port}")
         python = sys.executable
@@ -118,6 +144,11 @@ class Command(BaseCommand):
         beat = [python, "-m", "celery", "-A", "cryptovault", "beat", "--loglevel", "INFO"]
 
         redis_note = "embedded Redis" if embedded_redis else "Redis"
+        if emulator is not None:
+            self.stdout.write(
+                f"Exchanges: the loopback emulator (Binance and KuCoin, demo keys in exchanges/emulator/demo.py) "
+                f"at {emulator.url}; --real-exchanges reaches the real ones."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"CryptoVault on http://{host}:{port}/ ({redis_note} at {settings.REDIS_URL}). Ctrl-C stops it all."
@@ -125,7 +156,8 @@ class Command(BaseCommand):
         )
         manager = Manager(printer=Printer(sys.stdout))
         manager._process_ctor = _ChildProcess  # honcho's hook for its process class
-        for name, command in (("web", web), ("worker", worker), ("beat", beat)):
+        processes += [("web", web), ("worker", worker), ("beat", beat)]
+        for name, command in processes:
             # exec: the shell becomes the program, which keeps the parent-death signal.
             manager.add_process(name, "exec " + shlex.join(command), env=env, cwd=str(settings.BASE_DIR))
         manager.loop()
