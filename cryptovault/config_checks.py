@@ -77,6 +77,17 @@ def sms_backend_problem(sms_backend: str) -> str | None:
     return None
 
 
+def exchange_api_urls_problem(exchange_api_urls: str) -> str | None:
+    """Traders' API keys go wherever EXCHANGE_API_URLS points: never in clear over the network."""
+    plain = [entry.strip() for entry in exchange_api_urls.split(",") if "=http://" in entry.replace(" ", "")]
+    if plain:
+        return (
+            f"EXCHANGE_API_URLS sends exchange keys over plain HTTP ({', '.join(plain)}): use https:// URLs, or "
+            "leave it empty to reach the exchanges themselves (the loopback emulator is for development)."
+        )
+    return None
+
+
 def production_problems(
     *,
     secret_key: str | None,
@@ -85,6 +96,7 @@ def production_problems(
     redis_url: str | None,
     email_url: str | None,
     sms_backend: str,
+    exchange_api_urls: str = "",
 ) -> list[str]:
     """Every reason the given settings are unsafe for a DEBUG-off process."""
     checks = (
@@ -94,5 +106,6 @@ def production_problems(
         redis_url_problem(redis_url),
         email_url_problem(email_url),
         sms_backend_problem(sms_backend),
+        exchange_api_urls_problem(exchange_api_urls),
     )
     return [problem for problem in checks if problem]

@@ -56,6 +56,7 @@ if not DEBUG:
         redis_url=env.str("REDIS_URL", default=""),
         email_url=env.str("EMAIL_URL", default=""),
         sms_backend=env.str("SMS_BACKEND", default=""),
+        exchange_api_urls=env.str("EXCHANGE_API_URLS", default=""),
     )
     if _problems:
         raise ImproperlyConfigured("Refusing to start with DEBUG off:\n  - " + "\n  - ".join(_problems))

@@ -22,7 +22,8 @@ from cryptovault.admin_gate import StaffGateAdminMixin
 from cryptovault.pages import page_actor
 from exchanges.errors import ConnectionRevoked
 from exchanges.models import ConnectionCheck, ExchangeConnection, Status
-from exchanges.services import connection_check, connection_revoke
+from exchanges.services.connections import connection_revoke
+from exchanges.services.health import connection_check
 
 RECENT_CHECKS = 20
 

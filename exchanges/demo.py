@@ -13,7 +13,7 @@ from cryptovault.actor import Actor
 from exchanges.emulator.demo import DEMO_KEYS
 from exchanges.errors import ConnectionTestFailed
 from exchanges.models import ExchangeConnection
-from exchanges.services import connection_create
+from exchanges.services.keys import connection_create
 
 DEMO_NICKNAME = "Binance demo"
 

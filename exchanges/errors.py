@@ -31,3 +31,14 @@ class ConnectionRevoked(DomainError):
     status_code = 409
     code = "connection_revoked"
     default_message = "This connection was revoked; connect the account again with new keys."
+
+
+class KeysUnreadable(DomainError):
+    """The stored keys do not decrypt with any FIELD_ENCRYPTION_KEYS entry (one was dropped too early)."""
+
+    status_code = 409
+    code = "keys_unreadable"
+    default_message = (
+        "The stored keys cannot be decrypted: an encryption key was removed too early. Rotate the keys here, "
+        "or ask an operator to put the old FIELD_ENCRYPTION_KEYS entry back."
+    )

@@ -12,7 +12,7 @@ from django import forms
 
 from exchanges.catalogue import ExchangeSpec, exchange_choices
 from exchanges.models import ExchangeConnection, Feature
-from exchanges.services import DEFAULT_FEATURES
+from exchanges.services.keys import DEFAULT_FEATURES
 
 NICKNAME_MAX = ExchangeConnection._meta.get_field("nickname").max_length
 _SECRET_ATTRS = {"autocomplete": "off", "autocapitalize": "off", "autocorrect": "off", "spellcheck": "false"}

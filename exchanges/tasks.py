@@ -9,9 +9,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from cryptovault.actor import Actor
-from exchanges.errors import ConnectionRevoked
+from cryptovault.errors import DomainError
 from exchanges.models import ExchangeConnection
-from exchanges.services import connection_check
+from exchanges.services.health import connection_check
 
 
 @shared_task(name="exchanges.check_all_connections", bind=True)
@@ -31,6 +31,6 @@ def check_connection(self, connection_id: int) -> str:
         return "gone"
     try:
         result = connection_check(actor=Actor.for_task(self.request.id), connection=connection, trigger="scheduled")
-    except ConnectionRevoked:
-        return "revoked"
+    except DomainError as refused:  # revoked meanwhile, or keys no encryption key opens
+        return refused.code
     return result.code

@@ -37,14 +37,9 @@ from exchanges.catalogue import catalogue
 from exchanges.filters import ExchangeConnectionFilterSet
 from exchanges.models import ExchangeConnection, Status
 from exchanges.selectors import connection_audit_for, connection_for, connections_for, latency_history
-from exchanges.services import (
-    connection_check,
-    connection_create,
-    connection_revoke,
-    connection_rotate,
-    connection_test,
-    connection_update,
-)
+from exchanges.services.connections import connection_revoke, connection_update
+from exchanges.services.health import connection_check
+from exchanges.services.keys import connection_create, connection_rotate, connection_test
 from security.api.serializers import ActivitySerializer
 from security.filters import AuditEventFilterSet
 from security.selectors import ActivityRow, activity_rows

@@ -30,7 +30,9 @@ from exchanges.forms import ConnectionEditForm, RotateForm
 from exchanges.guides import code_help
 from exchanges.models import ExchangeConnection, Status
 from exchanges.selectors import connections_with_history
-from exchanges.services import connection_check, connection_revoke, connection_rotate, connection_update
+from exchanges.services.connections import connection_revoke, connection_update
+from exchanges.services.health import connection_check
+from exchanges.services.keys import connection_rotate
 from exchanges.views.common import asks_for_code, flash_key_warnings, owned_connection, posted, sensitive_get
 from exchanges.views.display import connection_card
 

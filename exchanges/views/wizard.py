@@ -28,7 +28,7 @@ from exchanges.errors import ConnectionTestFailed, UnknownExchange
 from exchanges.forms import CredentialsForm, ExchangeChoiceForm, ReviewForm, add_override_field
 from exchanges.guides import code_help
 from exchanges.models import Feature
-from exchanges.services import connection_create, connection_test
+from exchanges.services.keys import connection_create, connection_test
 from exchanges.views.carry import WIZARD_STATE_TTL_SECONDS, WizardState
 from exchanges.views.common import asks_for_code, flash_key_warnings, posted, sensitive_get
 

@@ -46,6 +46,28 @@
     connect();
   }
 
+  // Notifications sent "in the app" (accounts/notify.py) appear with the page's messages.
+  function showNotification(payload) {
+    var area = document.querySelector(".messages");
+    if (!area) {
+      area = document.createElement("section");
+      area.className = "messages";
+      area.setAttribute("aria-label", "Messages");
+      area.setAttribute("aria-live", "polite");
+      document.querySelector("main").before(area);
+    }
+    var line = document.createElement("p");
+    line.className = "message message-info";
+    line.setAttribute("role", "status");
+    line.dataset.testid = "notification";
+    line.textContent = payload.title + " — " + payload.body;
+    area.append(line);
+  }
+
+  document.addEventListener("cv:event", function (event) {
+    if (event.detail.type === "notification") showNotification(event.detail.payload);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     setupThemeToggle();
     setupLiveEvents();

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from cryptovault.actor import Actor
 from exchanges.models import ExchangeConnection, Status
-from exchanges.services import connection_check
+from exchanges.services.health import connection_check
 from tests.browser.conftest import ARTIFACTS
 from tests.fakes.authenticator import unused_totp_code
 from tests.helpers import PASSWORD
@@ -131,6 +131,7 @@ def test_a_trader_connects_binance_tests_rotates_and_revokes_from_the_card(
     expect(card.get_by_test_id("connection-status")).to_have_text("Degraded")
     expect(card).to_have_attribute("data-updated", "live")
     expect(card.locator("[data-last-check]")).to_contain_text("just now")
+    expect(page.get_by_test_id("notification")).to_contain_text("Main: degraded")  # the in-app notification
 
     # Rotate the keys from the card: the new key passes and replaces the old one.
     emulated_exchanges.add_key("binance", **NEW_KEYS)

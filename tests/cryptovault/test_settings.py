@@ -23,7 +23,7 @@ SAFE = {
 
 def run_django(env_overrides: dict[str, str | None], code: str = "import django; django.setup(); print('started')"):
     # TESTING: the test set-up's own (cryptovault.pytest_plugin); these cases pass it when they want it.
-    inherited = set(SAFE) | {"PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE", "TESTING"}
+    inherited = set(SAFE) | {"PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE", "TESTING", "EXCHANGE_API_URLS"}
     env = {key: value for key, value in os.environ.items() if key not in inherited}
     env["DJANGO_SETTINGS_MODULE"] = "cryptovault.settings"
     env["ENV_FILE"] = ""  # a .env in the checkout must not leak into these cases
@@ -61,6 +61,7 @@ def test_safe_production_settings_start():
         ({"EMAIL_URL": None}, "EMAIL_URL is missing or consolemail://"),
         ({"EMAIL_URL": "consolemail://"}, "EMAIL_URL is missing or consolemail://"),
         ({"SMS_BACKEND": "accounts.sms.LoggingSMSBackend"}, "SMS_BACKEND is the logging backend"),
+        ({"EXCHANGE_API_URLS": "binance=http://127.0.0.1:9100/binance"}, "EXCHANGE_API_URLS sends exchange keys"),
     ],
 )
 def test_unsafe_production_settings_refuse_to_start_naming_the_variable(overrides, variable):

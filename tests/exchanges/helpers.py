@@ -6,7 +6,7 @@ from typing import Any
 
 from cryptovault.actor import Actor
 from exchanges.models import ExchangeConnection
-from exchanges.services import connection_create
+from exchanges.services.keys import connection_create
 from tests import secret_watch
 
 

@@ -15,12 +15,9 @@ from exchanges.credentials import open_credentials
 from exchanges.errors import ConnectionRevoked, ConnectionTestFailed, UnknownExchange
 from exchanges.models import ConnectionCheck, ExchangeConnection, Status
 from exchanges.probe import classify
-from exchanges.services import (
-    connection_check,
-    connection_revoke,
-    connection_rotate,
-    connection_test,
-)
+from exchanges.services.connections import connection_revoke
+from exchanges.services.health import connection_check
+from exchanges.services.keys import connection_rotate, connection_test
 from security.crypto import current_key_id
 from security.models import AuditEvent
 from tests.exchanges.helpers import connect

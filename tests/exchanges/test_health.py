@@ -12,14 +12,17 @@ from io import StringIO
 
 import pytest
 from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+from cryptography.fernet import Fernet
 from django.core import mail
 from django.core.management import CommandError, call_command
 
 from accounts.models import NotificationChannel, NotificationPreference
 from cryptovault.actor import Actor
 from cryptovault.events import user_group
+from exchanges.errors import KeysUnreadable
 from exchanges.models import ConnectionCheck, ExchangeConnection, Status
-from exchanges.services import connection_revoke, connections_health_check
+from exchanges.services.connections import connection_revoke
+from exchanges.services.health import connection_check, connections_health_check
 from exchanges.tasks import check_all_connections
 from security.models import AuditEvent
 from tests.exchanges.helpers import connect
@@ -281,3 +284,40 @@ def test_check_connections_narrows_to_a_user_an_exchange_or_ids_and_can_fail_the
     connection_revoke(actor=TEST_ACTOR, connection=main)
     connection_revoke(actor=TEST_ACTOR, connection=kc)
     assert check_connections() == "No active connections to check.\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keys_saved_past_a_failing_test_stay_in_error_until_a_check_passes(
+    emulated_exchanges, owner, binance_keys, health_run
+):
+    connection = connect(owner, {**binance_keys, "secret": "a-wrong-secret-value"}, save_untested=True)
+    assert connection.status == Status.ERROR
+    with GroupListener(owner) as listener:
+        health_run()
+        connection.refresh_from_db()
+        assert connection.status == Status.ERROR, "a failing check never looks like an improvement"
+        assert listener.notifications() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_revoking_a_connection_tells_its_owner(emulated_exchanges, owner, staff_user, binance_keys):
+    connection = connect(owner, binance_keys)
+    staff = Actor(user=staff_user, via="admin", site_url="http://testserver")
+    with GroupListener(owner) as listener:
+        connection_revoke(actor=staff, connection=connection)
+        (told,) = listener.notifications()
+    assert told["status"] == "revoked" and "revoked by the CryptoVault team" in told["body"]
+    assert [message.subject for message in mail.outbox][-1].endswith("Main: revoked")
+
+
+@pytest.mark.django_db
+def test_keys_no_encryption_key_opens_are_reported_not_a_crash(emulated_exchanges, owner, binance_keys, settings):
+    connection = connect(owner, binance_keys)
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the old key dropped too early
+    with pytest.raises(KeysUnreadable):
+        connection_check(actor=TEST_ACTOR, connection=connection)
+    summary = connections_health_check(actor=TEST_ACTOR)
+    assert summary.failed == 1 and summary.unreadable == [f"Main (#{connection.pk})"]
+    err = StringIO()
+    call_command("check_connections", stdout=StringIO(), stderr=err)
+    assert "do not decrypt with FIELD_ENCRYPTION_KEYS" in err.getvalue()

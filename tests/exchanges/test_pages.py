@@ -17,7 +17,7 @@ from django.test import Client
 from cryptovault.actor import Actor
 from exchanges.catalogue import exchange_spec
 from exchanges.models import ExchangeConnection, Status
-from exchanges.services import connection_revoke
+from exchanges.services.connections import connection_revoke
 from tests.accounts.helpers import browser_signed_in_a_while_ago
 from tests.exchanges.helpers import connect
 from tests.fakes.authenticator import unused_totp_code, verify_email_of

@@ -20,7 +20,7 @@ from exchanges.catalogue import exchange_spec
 from exchanges.errors import UnknownExchange
 from exchanges.models import ExchangeConnection
 from exchanges.probe import ProbeResult
-from exchanges.services import connections_health_check
+from exchanges.services.health import connections_health_check
 
 
 class Command(BaseCommand):
@@ -62,6 +62,10 @@ class Command(BaseCommand):
         )
         for change in summary.status_changes:
             self.stdout.write(f"  {change}")
+        for name in summary.unreadable:
+            self.stderr.write(
+                f"  {name}: the stored keys do not decrypt with FIELD_ENCRYPTION_KEYS (a key was dropped too early)."
+            )
         if summary.failed and fail_on_error:
             raise CommandError(f"{summary.failed} check(s) failed.")
         if summary.failed:
@@ -70,12 +74,13 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Every checked connection is healthy."))
 
     def _selected(self, *, email: str | None, exchange: str | None, ids: list[int]) -> list[ExchangeConnection]:
-        connections = ExchangeConnection.objects.active().select_related("user").order_by("pk")
+        connections = ExchangeConnection.objects.all()
         if email:
             owner = User.objects.filter(email=User.objects.normalize_email(email)).first()
             if owner is None:
                 raise CommandError(f"No user with the email {email!r}.")
-            connections = connections.filter(user=owner)
+            connections = ExchangeConnection.objects.visible_to(owner)
+        connections = connections.active().select_related("user").order_by("pk")
         if exchange:
             try:
                 connections = connections.filter(exchange=exchange_spec(exchange).id)

@@ -1,0 +1,77 @@
+"""Edit and revoke connections: no exchange call, no second factor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.notify import notify
+from cryptovault.actor import Actor
+from exchanges.catalogue import exchange_spec
+from exchanges.credentials import wipe
+from exchanges.models import ExchangeConnection, Status
+from exchanges.services.state import announce, copy_state, refuse_revoked
+from security.audit import audit_record
+
+
+def connection_update(
+    *, actor: Actor, connection: ExchangeConnection, nickname: str | None = None, features: list[str] | None = None
+) -> ExchangeConnection:
+    """Rename a connection or change what it is used for; the keys stay as they are."""
+    refuse_revoked(connection)
+    changed: dict[str, Any] = {}
+    if nickname is not None and nickname.strip() != connection.nickname:
+        connection.nickname = nickname
+        changed["nickname"] = nickname.strip()
+    if features is not None and sorted(set(features)) != sorted(connection.features):
+        connection.features = list(features)
+        changed["features"] = sorted(set(features))
+    if not changed:
+        return connection
+    connection.full_clean(exclude=["user", "api_key_sealed", "secret_sealed", "passphrase_sealed"])
+    with transaction.atomic():
+        connection.save(update_fields=["nickname", "features", "updated_at"])
+        audit_record("exchange.updated", actor=actor, user=connection.user, connection_id=connection.pk, **changed)
+        announce(connection)
+    return connection
+
+
+def connection_revoke(*, actor: Actor, connection: ExchangeConnection) -> ExchangeConnection:
+    """Stop using a connection: keys wiped from the database, the row kept for the audit trail.
+
+    No second factor is asked: someone whose keys leaked must be able to cut them off at once.
+    Revoke the key on the exchange too; we cannot do that for you.
+    """
+    with transaction.atomic():
+        locked = ExchangeConnection.objects.select_for_update().get(pk=connection.pk)
+        if locked.is_active:
+            wipe(locked)
+            locked.status = Status.REVOKED
+            locked.revoked_at = timezone.now()
+            locked.save()
+            audit_record(
+                "exchange.revoked",
+                actor=actor,
+                user=locked.user,
+                connection_id=locked.pk,
+                exchange=locked.exchange,
+                nickname=locked.nickname,
+                key_hint=locked.key_hint,
+            )
+            announce(locked)
+            if not actor.acts_for(locked.user):  # staff (the admin) or an operator: the owner must know
+                spec = exchange_spec(locked.exchange)
+                notify(
+                    user=locked.user,
+                    event_type="exchanges",
+                    title=f"{locked.nickname}: revoked",
+                    body=f"Your {spec.name} connection “{locked.nickname}” was revoked by the CryptoVault team and "
+                    "its keys deleted here. Delete the key on the exchange too, and connect again with a new key "
+                    "if you still want to trade.",
+                    payload={"connection_id": locked.pk, "status": locked.status},
+                    link=f"{actor.site_url}/exchanges/" if actor.site_url else "",
+                )
+    copy_state(locked, into=connection)
+    return connection
