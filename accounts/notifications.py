@@ -32,5 +32,10 @@ EVENT_TYPES: dict[str, EventType] = {
             "Exchange connections: a connection stops working or recovers",
             frozenset({NotificationChannel.IN_APP, NotificationChannel.EMAIL}),
         ),
+        EventType(
+            "alerts",
+            "Price alerts: a price alert you set is reached",
+            frozenset({NotificationChannel.IN_APP, NotificationChannel.EMAIL}),
+        ),
     )
 }

@@ -39,11 +39,18 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # JWTs and Fernet ciphertexts are recognisable by their prefix.
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), MASK),
     (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{20,}"), MASK),
-    # Exchange keys: long runs mixing upper case, lower case and digits (request ids are hex).
+    # Exchange keys: long runs mixing upper case, lower case and digits (request ids are hex). A run
+    # with "/" is a secret only when it also holds base64's "+" or "=" (Kraken's secrets): URL paths
+    # such as /api/v1/market/BTC-USDT/indicators/ stay readable.
     (
         re.compile(
-            r"\b(?=[A-Za-z0-9+/_=-]*[A-Z])(?=[A-Za-z0-9+/_=-]*[a-z])(?=[A-Za-z0-9+/_=-]*\d)[A-Za-z0-9+/_=-]{32,}"
+            r"(?<![\w/])(?=[A-Za-z0-9+/_=-]*[+=])(?=[A-Za-z0-9+/_=-]*[A-Z])(?=[A-Za-z0-9+/_=-]*[a-z])"
+            r"(?=[A-Za-z0-9+/_=-]*\d)[A-Za-z0-9+/_=-]{32,}"
         ),
+        MASK,
+    ),
+    (
+        re.compile(r"\b(?=[A-Za-z0-9+_=-]*[A-Z])(?=[A-Za-z0-9+_=-]*[a-z])(?=[A-Za-z0-9+_=-]*\d)[A-Za-z0-9+_=-]{32,}"),
         MASK,
     ),
 ]

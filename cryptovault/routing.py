@@ -3,7 +3,9 @@
 from django.urls import path
 
 from accounts.consumers import UserEventsConsumer
+from exchanges.market.consumers import PricesConsumer
 
 websocket_urlpatterns = [
     path("ws/events/", UserEventsConsumer.as_asgi()),
+    path("ws/prices/", PricesConsumer.as_asgi()),
 ]

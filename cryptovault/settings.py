@@ -350,6 +350,29 @@ CONNECTION_ERROR_AFTER_FAILURES = env.int("CONNECTION_ERROR_AFTER_FAILURES", def
 # Days after which the key auditor reminds the owner to rotate a key.
 KEY_ROTATION_REMINDER_DAYS = env.int("KEY_ROTATION_REMINDER_DAYS", default=90)
 
+# --- Market data ---------------------------------------------------------------------------------
+# The pairs the ticker strip, the price feed and the charts follow.
+MARKET_SYMBOLS = env.list(
+    "MARKET_SYMBOLS",
+    default=[f"{base}/USDT" for base in ("BTC", "ETH", "BNB", "SOL", "XRP", "ADA", "DOGE", "AVAX", "DOT", "LINK")],
+)
+# The exchange public prices come from (through ccxt, no keys). Unreachable: the offline replay.
+# "replay": the offline replay only.
+MARKET_DATA_EXCHANGE = env.str("MARKET_DATA_EXCHANGE", default="binance")
+# Seconds tickers (and one symbol's details) stay in the shared cache.
+MARKET_TICKERS_CACHE_SECONDS = env.int("MARKET_TICKERS_CACHE_SECONDS", default=60)
+MARKET_DETAIL_CACHE_SECONDS = env.int("MARKET_DETAIL_CACHE_SECONDS", default=300)
+# The offline replay plays real candles this many times faster than they happened.
+MARKET_REPLAY_SPEED = env.int("MARKET_REPLAY_SPEED", default=60)
+# The most candles one request may ask for (a longer range is a 400 naming this limit).
+MARKET_MAX_CANDLES = env.int("MARKET_MAX_CANDLES", default=50_000)
+# Seconds between two price ticks pushed to /ws/prices.
+PRICE_TICK_SECONDS = env.float("PRICE_TICK_SECONDS", default=5.0)
+# Open /ws/prices connections one client IP may hold.
+WS_PRICES_MAX_PER_IP = env.int("WS_PRICES_MAX_PER_IP", default=20)
+# Seconds between heartbeats on /ws/prices; a client that misses two pongs is dropped.
+WS_HEARTBEAT_SECONDS = env.float("WS_HEARTBEAT_SECONDS", default=30.0)
+
 # --- Email -------------------------------------------------------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://")  # EMAIL_BACKEND, EMAIL_HOST, ...
 if _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":

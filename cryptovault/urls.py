@@ -58,6 +58,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("security/", include("security.urls")),
     path("exchanges/", include("exchanges.urls")),
+    path("alerts/", include("trading.urls")),
+    path("market/", include("exchanges.market.urls")),
     path("api/v1/", include(("cryptovault.api.urls", "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="swagger-ui"),

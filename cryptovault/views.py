@@ -10,13 +10,14 @@ from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
 
 from cryptovault.api.errors import error_body
+from exchanges.views.market import market_strip
 
 logger = logging.getLogger(__name__)
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "cryptovault/dashboard.html")
+    return render(request, "cryptovault/dashboard.html", {"market": market_strip()})
 
 
 _ERRORS = {

@@ -42,3 +42,15 @@ class KeysUnreadable(DomainError):
         "The stored keys cannot be decrypted: an encryption key was removed too early. Rotate the keys here, "
         "or ask an operator to put the old FIELD_ENCRYPTION_KEYS entry back."
     )
+
+
+class UnknownSymbol(DomainError):
+    code = "unknown_symbol"
+
+    def __init__(self, symbol: str = ""):
+        super().__init__(
+            f"We do not follow the market {symbol!r}; see /api/v1/market/tickers/ for the ones we do."
+            if symbol
+            else "Unknown market symbol.",
+            field="symbol",
+        )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from cryptovault.access import OwnedQuerySet
@@ -96,8 +97,9 @@ class ExchangeConnection(models.Model):
     class Meta:
         ordering = ["exchange", "nickname", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "nickname"],
+            models.UniqueConstraint(  # "Main" and "main" are one name to the person reading the cards
+                "user",
+                Lower("nickname"),
                 condition=Q(revoked_at__isnull=True),
                 name="exchange_connection_nickname_unique",
                 violation_error_message="You already have a connection with this nickname.",
@@ -164,3 +166,32 @@ class ConnectionCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id} {self.checked_at:%Y-%m-%d %H:%M} {self.code}"
+
+
+class Candle(models.Model):
+    """One OHLCV candle of a public market, as the exchange recorded it (UTC open time).
+
+    Market data, not a user's: no owner and no gate. The unique constraint's index (exchange,
+    symbol, timeframe, open_time) is also the index every range read uses: equality on the first
+    three columns, a range on the open time. Prices and volumes keep the exchange's decimals.
+    """
+
+    exchange = models.CharField(max_length=32)
+    symbol = models.CharField(max_length=32)
+    timeframe = models.CharField(max_length=8)
+    open_time = models.DateTimeField()
+    open = models.DecimalField(max_digits=38, decimal_places=18)
+    high = models.DecimalField(max_digits=38, decimal_places=18)
+    low = models.DecimalField(max_digits=38, decimal_places=18)
+    close = models.DecimalField(max_digits=38, decimal_places=18)
+    volume = models.DecimalField(max_digits=38, decimal_places=18)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exchange", "symbol", "timeframe", "open_time"], name="candle_unique_open_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exchange} {self.symbol} {self.timeframe} {self.open_time:%Y-%m-%d %H:%M}"

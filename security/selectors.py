@@ -60,6 +60,9 @@ ACTION_LABELS: dict[str, str] = {
     "exchange.rotation_failed": "Exchange key rotation failed",
     "exchange.revoked": "Exchange connection revoked",
     "exchange.status_changed": "Exchange connection status changed",
+    "alert.created": "Price alert created",
+    "alert.cancelled": "Price alert cancelled",
+    "alert.fired": "Price alert fired",
 }
 
 VIA_LABELS: dict[str, str] = {

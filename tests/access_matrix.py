@@ -128,6 +128,14 @@ EXCLUDED: dict[str, str] = {
     "v1:exchanges:connection-rotate": "rotation needs a fresh second factor, which the matrix's owner lacks (a 403 "
     "before the id is read would hide nothing); tests/exchanges/test_api.py tries the outsider's 404 and the "
     "owner's rotation with a secured token",
+    "v1:exchanges:market-detail": "a market by its symbol (BTC-USDT): public data every signed-in user reads, "
+    "not an object anyone owns (tests/exchanges/market/test_api.py)",
+    "v1:exchanges:market-candles": "a market's candles by symbol: public data (tests/exchanges/market/test_api.py)",
+    "v1:exchanges:market-indicators": "a market's indicators by symbol: public data "
+    "(tests/exchanges/market/test_api.py)",
+    "v1:exchanges:market-orderbook": "a market's order book by symbol: public data "
+    "(tests/exchanges/market/test_api.py)",
+    "market:chart": "a market's chart page by symbol: public data (tests/exchanges/market/test_pages.py)",
     "exchanges:guide": "an exchange's guide, by its catalogue id (binance, kucoin, ...): public to every "
     "signed-in trader, not an object anyone owns (tests/exchanges/test_pages.py)",
 }
@@ -135,3 +143,19 @@ EXCLUDED_PREFIXES: dict[str, str] = {
     "admin/": "Django's admin: staff only, each ModelAdmin's queryset starts from the staff gate "
     "(cryptovault.admin_gate); tests/accounts/test_admin.py tries it as support, admin and trader",
 }
+
+
+# --- trading ---------------------------------------------------------------------------------------------
+def a_price_alert(user: User) -> Model:
+    """An active alert far above any price, so no tick fires it while the matrix runs."""
+    from decimal import Decimal
+
+    from trading.services.alerts import alert_create
+
+    return alert_create(actor=TEST_ACTOR, user=user, symbol="BTC/USDT", kind="above", threshold=Decimal("9999999"))
+
+
+OWNED_ROUTES += [
+    OwnedRoute("v1:trading:alert-detail", make=a_price_alert, methods=("GET", "DELETE")),
+    OwnedRoute("trading:alert_cancel", make=a_price_alert, methods=("GET", "POST")),
+]

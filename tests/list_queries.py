@@ -100,4 +100,20 @@ LIST_ROUTES: list[ListRoute] = [
 # Lists whose rows no user adds, so "one row or many" has no meaning: name, why.
 FIXED_LISTS: dict[str, str] = {
     "v1:exchanges:exchange-list": "the exchange catalogue, fixed in code (exchanges/catalogue.py); no query at all",
+    "v1:exchanges:market-tickers": "the MARKET_SYMBOLS tickers, from the cache or the exchange; no query at all",
 }
+
+
+# --- trading ---------------------------------------------------------------------------------------------
+def a_price_alert(user: User) -> Any:
+    from decimal import Decimal
+
+    from trading.services.alerts import alert_create
+
+    return alert_create(actor=TEST_ACTOR, user=user, symbol="ETH/USDT", kind="below", threshold=Decimal("100"))
+
+
+LIST_ROUTES += [
+    ListRoute("trading:alerts", add_row=a_price_alert, queries=2, rows=b'data-testid="alert-row"'),
+    ListRoute("v1:trading:alert-list", add_row=a_price_alert, queries=3),
+]

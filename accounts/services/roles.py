@@ -31,6 +31,7 @@ SUPPORT_VIEWABLE = [
     # Connections show owner, exchange, health and the key's last four characters; the sealed
     # credentials are on no admin page, so support may read them to answer "why is my exchange red".
     ("exchanges", "exchangeconnection"),
+    ("trading", "pricealert"),
 ]
 
 

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -46,7 +52,17 @@ def _as_drf_error(exc: Exception) -> Exception:
         return exceptions.ValidationError({"non_field_errors": exc.messages})
     if isinstance(exc, ObjectDoesNotExist):
         return exceptions.NotFound()
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, SuspiciousOperation):  # Django answers these 400 on pages; so does the API
+        return exceptions.ParseError("The request could not be read.")
     return exc
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than this server accepts."
+    default_code = "request_too_large"
 
 
 def api_exception_handler(exc, context):

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("security/", include("security.api.urls")),
     path("", include("exchanges.api.urls")),
+    path("", include("trading.api.urls")),
 ]

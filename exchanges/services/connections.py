@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.notify import notify
@@ -19,22 +20,31 @@ from security.audit import audit_record
 def connection_update(
     *, actor: Actor, connection: ExchangeConnection, nickname: str | None = None, features: list[str] | None = None
 ) -> ExchangeConnection:
-    """Rename a connection or change what it is used for; the keys stay as they are."""
+    """Rename a connection or change what it is used for; the keys stay as they are.
+
+    Under a lock on the row, so an edit racing a revoke cannot rename what was just revoked.
+    """
     refuse_revoked(connection)
-    changed: dict[str, Any] = {}
-    if nickname is not None and nickname.strip() != connection.nickname:
-        connection.nickname = nickname
-        changed["nickname"] = nickname.strip()
-    if features is not None and sorted(set(features)) != sorted(connection.features):
-        connection.features = list(features)
-        changed["features"] = sorted(set(features))
-    if not changed:
-        return connection
-    connection.full_clean(exclude=["user", "api_key_sealed", "secret_sealed", "passphrase_sealed"])
-    with transaction.atomic():
-        connection.save(update_fields=["nickname", "features", "updated_at"])
-        audit_record("exchange.updated", actor=actor, user=connection.user, connection_id=connection.pk, **changed)
-        announce(connection)
+    try:
+        with transaction.atomic():
+            locked = ExchangeConnection.objects.select_for_update().get(pk=connection.pk)
+            refuse_revoked(locked)
+            changed: dict[str, Any] = {}
+            if nickname is not None and nickname.strip() != locked.nickname:
+                locked.nickname = nickname
+                changed["nickname"] = nickname.strip()
+            if features is not None and sorted(set(features)) != sorted(locked.features):
+                locked.features = list(features)
+                changed["features"] = sorted(set(features))
+            if not changed:
+                return connection
+            locked.full_clean(exclude=["api_key_sealed", "secret_sealed", "passphrase_sealed"])
+            locked.save(update_fields=["nickname", "features", "updated_at"])
+            audit_record("exchange.updated", actor=actor, user=locked.user, connection_id=locked.pk, **changed)
+            announce(locked)
+    except IntegrityError as exc:  # the same nickname taken a moment ago by another request
+        raise ValidationError({"nickname": "You already have a connection with this nickname."}) from exc
+    copy_state(locked, into=connection)
     return connection
 
 

@@ -108,7 +108,7 @@ def status_changed(actor: Actor, connection: ExchangeConnection, before: str, re
     label = Status(connection.status).label.lower()
     title = f"{connection.nickname}: {label}"
     body = (
-        f"Your {exchange_spec(connection.exchange).name} connection “{connection.nickname}” is {label} again."
+        f"Your {exchange_spec(connection.exchange).name} connection “{connection.nickname}” is {label} now."
         if result.ok
         else f"Your {exchange_spec(connection.exchange).name} connection “{connection.nickname}” is {label}: "
         f"{result.message}"

@@ -32,6 +32,7 @@ def connection_test(
     """Test keys that are not stored (the wizard's step 3, POST /connections/test/); audited, never saved."""
     spec = exchange_spec(exchange)
     credentials = checked_credentials(spec, api_key=api_key, secret=secret, passphrase=passphrase)
+    _refuse_missing_sandbox(spec, sandbox)
     result = probe(spec, credentials, sandbox=sandbox)
     audit_record(
         "exchange.tested",
@@ -52,11 +53,18 @@ def _new_connection(
         user=user,
         exchange=spec.id,
         nickname=nickname,
-        sandbox=sandbox and spec.supports_sandbox,
+        sandbox=sandbox,
         features=list(DEFAULT_FEATURES if features is None else features),
     )
     connection.full_clean(exclude=["api_key_sealed", "secret_sealed", "passphrase_sealed"])
+    _refuse_missing_sandbox(spec, sandbox)
     return connection
+
+
+def _refuse_missing_sandbox(spec: ExchangeSpec, sandbox: bool) -> None:
+    """Asked for a testnet the exchange does not have: say so, never quietly use the live exchange."""
+    if sandbox and not spec.supports_sandbox:
+        raise ValidationError({"sandbox": f"{spec.name} has no sandbox or testnet that ccxt can reach."})
 
 
 def connection_create(

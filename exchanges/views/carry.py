@@ -12,11 +12,13 @@ ciphertext; only this server can open it, only for that user, only for a while.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
 WIZARD_STATE_TTL_SECONDS = 15 * 60
@@ -66,3 +68,20 @@ class WizardState:
             return cls(**payload)
         except TypeError:
             return None
+
+
+def _spent_key(token: str) -> str:
+    return f"exchanges:wizard:saved:{hashlib.sha256(token.encode()).hexdigest()}"
+
+
+def claim(token: str) -> bool:
+    """Take the right to save what `token` carries, once: a replayed or double-clicked save gets False.
+
+    Atomic in the shared cache (Redis `SET NX`), so two saves racing cannot both win.
+    """
+    return cache.add(_spent_key(token), 1, WIZARD_STATE_TTL_SECONDS)
+
+
+def release(token: str) -> None:
+    """The save did not happen (bad input, a failed test): the same page may try again."""
+    cache.delete(_spent_key(token))

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +30,7 @@ from exchanges.forms import CredentialsForm, ExchangeChoiceForm, ReviewForm, add
 from exchanges.guides import code_help
 from exchanges.models import Feature
 from exchanges.services.keys import connection_create, connection_test
-from exchanges.views.carry import WIZARD_STATE_TTL_SECONDS, WizardState
+from exchanges.views.carry import WIZARD_STATE_TTL_SECONDS, WizardState, claim, release
 from exchanges.views.common import asks_for_code, flash_key_warnings, posted, sensitive_get
 
 STEPS = ("Exchange", "Keys", "Test", "Review")
@@ -185,7 +186,8 @@ def connect_review(request: HttpRequest) -> HttpResponse:
 @rate_limited("connection_test")
 def connect_save(request: HttpRequest) -> HttpResponse:
     """Step 4 confirmed: `connection_create` tests once more, asks for a fresh second factor and saves."""
-    state = WizardState.open(request.POST.get("state", ""), request.user)
+    token = request.POST.get("state", "")
+    state = WizardState.open(token, request.user)
     if state is None:
         return _expired(request)
     form = ReviewForm(
@@ -196,6 +198,8 @@ def connect_save(request: HttpRequest) -> HttpResponse:
     failed: list[ConnectionTestFailed] = []
 
     def create(data: dict):
+        if not claim(token):
+            raise ValidationError("These keys were already saved from this page: see your connections.")
         try:
             return connection_create(
                 actor=page_actor(request),
@@ -209,9 +213,13 @@ def connect_save(request: HttpRequest) -> HttpResponse:
                 **state.credentials,
             )
         except ConnectionTestFailed as exc:
+            release(token)
             failed.append(exc)
             if "save_untested" not in form.fields:
                 add_override_field(form)
+            raise
+        except Exception:
+            release(token)
             raise
 
     saved = submit(request, form, asks_for_code(form, create))

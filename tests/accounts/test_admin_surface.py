@@ -38,6 +38,8 @@ WRITE_SURFACE = {
     "django_celery_beat.CrontabSchedule": (True, True, True),
     "django_celery_beat.SolarSchedule": (True, True, True),
     "django_celery_beat.IntervalSchedule": (True, True, True),
+    # --- trading
+    "trading.PriceAlert": (False, False, False),  # set by the owner, fired by the feed; staff cancel by an action
 }
 
 

@@ -5,6 +5,7 @@ import pytest
 from cryptovault.logging import MASK, SecretMaskingFilter, mask_secrets
 
 BINANCE_STYLE_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+KRAKEN_STYLE_SECRET = "kQH5HW/8p1uJOedw7LBbaTv4H5N3vGlk+cJqpyj8SA1Jq7hWmW2aUTBGz7d5M9S+7Xv9a/LFn6h1Q2w3sXyJ/Ow=="
 
 
 @pytest.mark.parametrize(
@@ -14,6 +15,7 @@ BINANCE_STYLE_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91d
         ('{"api_key": "k-123456789", "symbol": "BTC/USDT"}', "k-123456789"),
         ("headers: Authorization: Bearer abcdefghijklmnop.qrstu", "abcdefghijklmnop"),
         (f"connecting with {BINANCE_STYLE_KEY}", BINANCE_STYLE_KEY),
+        (f"kraken secret {KRAKEN_STYLE_SECRET} refused", KRAKEN_STYLE_SECRET[20:40]),
         ("otp_secret=JBSWY3DPEHPK3PXP", "JBSWY3DPEHPK3PXP"),
         ("GET /reset?token=3f9a1c2b7d", "3f9a1c2b7d"),
         ("integration used cvk_0a1b2c3d_s3cr3t-Part_of-the-key", "s3cr3t-Part_of-the-key"),
@@ -34,6 +36,8 @@ def test_ordinary_log_content_is_left_readable():
     assert mask_secrets(line) == line
     for endpoint in ("/api/v1/auth/verify-email/resend/", "/api/v1/auth/token/refresh/", "/api/v1/auth/token/sms/"):
         assert mask_secrets(f"POST {endpoint} 200") == f"POST {endpoint} 200", "operators still see which endpoint"
+    for path in ("/api/v1/market/BTC-USDT/indicators/", "/api/v1/market/AVAX-USDT/orderbook/?depth=20"):
+        assert mask_secrets(f"GET {path} 200") == f"GET {path} 200", "long paths are not keys"
 
 
 def test_secrets_in_log_arguments_and_tracebacks_are_masked():

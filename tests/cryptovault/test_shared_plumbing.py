@@ -52,3 +52,11 @@ def test_input_that_cannot_be_written_back_as_utf8_is_still_a_400(owner_api_clie
     assert answer.status_code == 400
     assert answer["Content-Type"] == "application/json"
     assert "purpose" in answer.json()["errors"]
+
+
+@pytest.mark.django_db
+def test_an_oversized_api_body_is_a_413_in_the_api_error_shape_not_a_500(client):
+    """Found by a probe: Django's RequestDataTooBig escaped the API's error mapping as a 500."""
+    answer = client.post("/api/v1/auth/token/", data="x" * (3 * 1024 * 1024), content_type="application/json")
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "request_too_large"

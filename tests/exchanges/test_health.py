@@ -133,7 +133,7 @@ def test_one_failure_degrades_three_in_a_row_make_an_error_and_a_success_reconne
         assert (main.status, main.consecutive_failures, main.last_error_code) == ("connected", 0, "")
         assert back.status_changes == [f"Main (#{main.pk}): error → connected"]
         (recovered,) = listener.notifications()
-        assert recovered["status"] == "connected" and "is connected again" in recovered["body"]
+        assert recovered["status"] == "connected" and "is connected now" in recovered["body"]
         assert len(mail.outbox) == 3
 
     assert status_changes(main) == [("connected", "degraded"), ("degraded", "error"), ("error", "connected")]

@@ -235,6 +235,19 @@ def test_a_nickname_already_in_use_is_corrected_on_the_review_page(
     assert sorted(ExchangeConnection.objects.values_list("nickname", flat=True)) == ["Main", "Second"]
 
 
+def test_a_wizard_save_replayed_with_the_same_page_makes_no_second_connection(
+    trader,
+    emulated_exchanges,
+    binance_keys,
+):
+    review = trader.post(REVIEW, {"state": state_of(trader.post(TEST, keys_form("binance", binance_keys)))})
+    state = state_of(review)
+    assert trader.post(SAVE, {"state": state, "nickname": "Main"}).status_code == 302
+    replayed = trader.post(SAVE, {"state": state, "nickname": "Copy"})
+    assert "already saved from this page" in replayed.content.decode()
+    assert list(ExchangeConnection.objects.values_list("nickname", flat=True)) == ["Main"]
+
+
 def test_the_wizard_sends_a_user_without_two_factor_to_set_it_up_and_back(client, verified_owner):
     client.force_login(verified_owner)
     answer = client.get(CONNECT)

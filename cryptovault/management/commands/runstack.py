@@ -1,4 +1,4 @@
-"""Run the whole app locally: migrate, seed the demo, then web + Celery worker + beat.
+"""Run the whole app locally: migrate, seed the demo, then web + Celery worker + beat + price publisher.
 
 This is what ``make run`` calls. With no REDIS_URL (settings.EMBEDDED_REDIS), this command
 starts the embedded Redis (cryptovault.embedded_redis) and restarts itself in the same
@@ -65,7 +65,9 @@ class _ChildProcess(Process):
 
 
 class Command(BaseCommand):
-    help = "Run web (ASGI: HTTP and websockets), a Celery worker and beat together, after migrating."
+    help = (
+        "Run web (ASGI: HTTP and websockets), a Celery worker, beat and the price publisher together, after migrating."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -95,10 +97,15 @@ class Command(BaseCommand):
             emulator = Emulator(host="127.0.0.1", port=0).start()
             add_demo_keys(emulator)
             settings.EXCHANGE_API_URLS = emulator.api_urls_setting()
+            if "MARKET_DATA_EXCHANGE" not in os.environ:
+                # Prices come from the replay of real candles, labelled as such, not the emulator's
+                # fixed snapshot dressed up as Binance.
+                settings.MARKET_DATA_EXCHANGE = "replay"
 
         steps = [
             ("Migrating the database", lambda: call_command("migrate", interactive=False, verbosity=0)),
             ("Creating the roles (trader, support, admin)", lambda: call_command("roles_sync", verbosity=0)),
+            ("Loading the offline market candles", lambda: call_command("import_candles", "--offline")),
         ]
         if not no_seed:
             steps.append(("Loading demo data", lambda: call_command("seed_demo")))
@@ -113,6 +120,7 @@ class Command(BaseCommand):
             emulator_port = emulator.port
             emulator.stop()  # the "exchanges" process below serves the same demo keys on the same port
             env["EXCHANGE_API_URLS"] = settings.EXCHANGE_API_URLS
+            env["MARKET_DATA_EXCHANGE"] = settings.MARKET_DATA_EXCHANGE
             processes.append(
                 (
                     "exchanges",
@@ -142,6 +150,8 @@ class Command(BaseCommand):
             web += ["--reload", "--reload-dir", str(settings.BASE_DIR)]
         worker = [python, "-m", "celery", "-A", "cryptovault", "worker", "--loglevel", "INFO", "--concurrency", "2"]
         beat = [python, "-m", "celery", "-A", "cryptovault", "beat", "--loglevel", "INFO"]
+        # The live prices of /ws/prices (exchanges.market.publisher): one publisher, under a Redis lock.
+        prices = [python, "manage.py", "publish_prices"]
 
         redis_note = "embedded Redis" if embedded_redis else "Redis"
         if emulator is not None:
@@ -156,7 +166,7 @@ class Command(BaseCommand):
         )
         manager = Manager(printer=Printer(sys.stdout))
         manager._process_ctor = _ChildProcess  # honcho's hook for its process class
-        processes += [("web", web), ("worker", worker), ("beat", beat)]
+        processes += [("web", web), ("worker", worker), ("beat", beat), ("prices", prices)]
         for name, command in processes:
             # exec: the shell becomes the program, which keeps the parent-death signal.
             manager.add_process(name, "exec " + shlex.join(command), env=env, cwd=str(settings.BASE_DIR))
