@@ -11,6 +11,9 @@
 #                          exactly one beat per deployment; the scheduler is django-celery-beat's
 #                          DatabaseScheduler (CELERY_BEAT_SCHEDULER in settings), so the schedule
 #                          lives in the database and beat writes nothing to the container
+#   prices  python manage.py publish_prices
+#                          the live price publisher (/ws/prices ticks, price alerts); exactly one per
+#                          deployment: it holds a Redis lock, and a second one only waits to take over
 #   release (one-off, before starting/after upgrading the roles above):
 #           sh -c "python manage.py migrate --noinput && python manage.py install_beat_schedule"
 #
@@ -23,8 +26,8 @@
 # X-Forwarded-For and X-Forwarded-Proto itself, only when TRUSTED_PROXY_COUNT says proxies of
 # ours sit in front (cryptovault.clientip), so a client cannot claim another address or HTTPS.
 #
-# The HEALTHCHECK below probes :8000 (web). For ws set HEALTHCHECK_PORT=8001; for worker and
-# beat, which serve no HTTP, override or disable it (docker-compose.yml does both).
+# The HEALTHCHECK below probes :8000 (web). For ws set HEALTHCHECK_PORT=8001; for worker, beat
+# and prices, which serve no HTTP, override or disable it (docker-compose.yml does both).
 
 ARG PYTHON_IMAGE=python:3.13-slim-bookworm
 

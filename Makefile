@@ -5,7 +5,7 @@ PY := .venv/bin/python
 .PHONY: help run test typecheck setup setup-dev lint format bench clean
 
 help:
-	@echo "make run    - install, migrate, seed the demo and start web + worker + beat on http://127.0.0.1:8000"
+	@echo "make run    - install, migrate, load candles, seed the demo and start web + worker + beat + prices + the exchange emulator on http://127.0.0.1:8000"
 	@echo "make test   - install (incl. test tools and Chromium), type-check, then run the whole test suite"
 	@echo "make typecheck - mypy (with django-stubs) over the apps' models, services and selectors"
 	@echo "make lint   - ruff check and format check"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.errors import InvalidCredentials
@@ -40,9 +42,18 @@ def user_data_export_filename(exported_at: datetime | None = None) -> str:
     return f"cryptovault-data-{(exported_at or timezone.now()):%Y-%m-%d}.json"
 
 
+# Other apps hold data about a user too (exchange connections, price alerts). accounts does not
+# import them: they answer these signals (connected in their AppConfig.ready).
+# `data_export_parts.send(sender=None, user=...)`: each receiver returns {"section": [...]}, merged in.
+data_export_parts = Signal()
+# `account_deleting.send(sender=None, actor=..., user=...)`: inside the deletion's transaction, each
+# receiver removes or ends what it holds for the user (revokes keys, cancels alerts).
+account_deleting = Signal()
+
+
 def user_data_export(*, actor: Actor, user: User) -> dict:
     """Everything about the user, no secret (no hashes, seeds, codes or keys), as plain JSON."""
-    export = {
+    export: dict[str, Any] = {
         "exported_at": timezone.now().isoformat(),
         "profile": {
             "email": user.email,
@@ -105,6 +116,8 @@ def user_data_export(*, actor: Actor, user: User) -> dict:
             for row in activity_rows(audit_events_for(user=user))
         ],
     }
+    for _receiver, part in data_export_parts.send(sender=None, user=user):
+        export.update(cast(dict[str, Any], part))  # each receiver returns {"section": [...]}
     audit_record("account.data_exported", actor=actor, user=user)
     return export
 
@@ -130,6 +143,7 @@ def account_delete(*, actor: Actor, user: User, password: str = "", otp_code: st
         return  # deleted already: nothing left to remove, nothing new to record
     with transaction.atomic():
         audit_record("account.deleted", actor=actor, user=user)
+        account_deleting.send(sender=None, actor=actor, user=user)
         api_keys_revoke_all(user=user)
         refresh_tokens_revoke_all(user=user)
         for session in visible_to(UserSession.objects.all(), user):

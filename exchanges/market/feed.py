@@ -267,7 +267,7 @@ def fresh_prices() -> list[Ticker]:
 
 def tickers() -> list[Ticker]:
     """Tickers for MARKET_SYMBOLS from the shared cache, refreshed from the exchange when stale."""
-    key = f"market:tickers:{settings.MARKET_DATA_EXCHANGE}"
+    key = f"market:tickers:{settings.MARKET_DATA_EXCHANGE}:{','.join(settings.MARKET_SYMBOLS)}"
     cached = _cache_get(key)
     if cached is not None:
         return cached

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.notify import notify
 from cryptovault.actor import Actor
 from exchanges.catalogue import exchange_spec
@@ -85,3 +86,28 @@ def connection_revoke(*, actor: Actor, connection: ExchangeConnection) -> Exchan
                 )
     copy_state(locked, into=connection)
     return connection
+
+
+def connections_revoke_all(*, actor: Actor, user: User) -> int:
+    """Every active connection of `user` revoked and its keys wiped (the account is being deleted).
+
+    No one is told: the person deleting the account asked for it.
+    """
+    revoked = 0
+    with transaction.atomic():
+        for connection in ExchangeConnection.objects.visible_to(user).active().select_for_update():
+            wipe(connection)
+            connection.status, connection.revoked_at = Status.REVOKED, timezone.now()
+            connection.save()
+            audit_record(
+                "exchange.revoked",
+                actor=actor,
+                user=user,
+                connection_id=connection.pk,
+                exchange=connection.exchange,
+                nickname=connection.nickname,
+                key_hint=connection.key_hint,
+                reason="account deleted",
+            )
+            revoked += 1
+    return revoked

@@ -101,7 +101,7 @@ def market_strip() -> dict[str, Any]:
         "rows": rows,
         "source_labels": labels,
         "source": sources[0] if len(sources) == 1 else "mixed",
-        "offline": any(row.ticker.source != "binance" for row in rows),
+        "offline": any(row.ticker.source == "replay" for row in rows),
         "socket": "/ws/prices/",
     }
 

@@ -117,7 +117,7 @@ def test_the_chart_draws_candles_switches_timeframe_adds_indicator_panes_and_fol
     expect(chart.locator("canvas").first).to_be_visible()
     expect(chart).to_have_attribute("data-panes", "1")
     expect(page.get_by_test_id("chart-source")).to_have_text("Binance spot market data, 4h candles")
-    expect(page.get_by_test_id("prices-source")).to_have_text("Binance (live)")
+    expect(page.get_by_test_id("prices-source")).to_contain_text("Binance (live, via 127.0.0.1:")
     first_and_last = "10 Jul 2025, 08:00 UTC \N{EN DASH} 6 Jan 2026, 04:00 UTC"
     expect(page.get_by_test_id("chart-range")).to_contain_text(f"1080 4h candles, {first_and_last}")
     for timeframe in ("5m", "15m", "1h"):  # the fixture's finest candles are 4h

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection as db
 
+from cryptovault.actor import Actor
 from exchanges.catalogue import catalogue, exchange_spec
 from exchanges.credentials import open_credentials
 from exchanges.errors import ConnectionRevoked, ConnectionTestFailed, UnknownExchange
@@ -188,3 +189,20 @@ def test_revoking_wipes_the_ciphertext_and_stops_every_use(emulated_exchanges, b
     with pytest.raises(ConnectionRevoked):
         connection_check(actor=TEST_ACTOR, connection=connection)
     connect(owner, binance_keys, nickname="Main")  # the nickname is free again
+
+
+def test_deleting_the_account_revokes_its_connections_and_the_export_lists_them_without_keys(
+    emulated_exchanges, binance_keys, owner
+):
+    from accounts.services.your_data import account_delete, user_data_export
+
+    connection = connect(owner, binance_keys)
+    exported = user_data_export(actor=TEST_ACTOR, user=owner)["exchange_connections"]
+    assert [(c["nickname"], c["key_hint"], c["status"]) for c in exported] == [
+        ("Main", connection.key_hint, "connected")
+    ]
+    assert binance_keys["secret"] not in str(exported) and connection.secret_sealed not in str(exported)
+
+    account_delete(actor=Actor.for_command("tests"), user=owner)
+    connection.refresh_from_db()
+    assert connection.status == Status.REVOKED and stored_columns(connection) == ("", "", "")

@@ -214,6 +214,21 @@ def test_an_alert_fired_by_the_replay_says_so(owner, evaluate):
     assert "Replay of Binance candles from 2025-03-04" in mail.outbox[0].body
 
 
+@pytest.mark.django_db
+def test_a_replayed_price_never_fires_an_alert_where_live_prices_are_configured(owner, evaluate, settings):
+    """The exchange blinked and the feed fell back to a replayed day: that price never happened now."""
+    settings.MARKET_DATA_EXCHANGE = "binance"
+    alert = an_alert(owner, symbol="ETH/USDT", kind="below", threshold="2500")
+    evaluate(
+        tick("ETH/USDT", last="2450.25", source="replay", source_label="Replay of Binance candles from 2025-03-04")
+    )
+    alert.refresh_from_db()
+    assert alert.status == "active", "still waiting for a real price"
+    evaluate(tick("ETH/USDT", last="2450.25"))
+    alert.refresh_from_db()
+    assert alert.status == "fired"
+
+
 # --- driven by the price feed ---------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_the_price_tick_signal_fires_alerts(owner, django_capture_on_commit_callbacks):
@@ -241,9 +256,10 @@ def test_alerts_that_cannot_be_evaluated_are_logged_and_the_publisher_goes_on(ow
 
 @pytest.mark.django_db
 def test_one_publisher_tick_from_the_exchange_fires_the_alerts_it_reaches(
-    owner, exchange_emulator, django_capture_on_commit_callbacks
+    owner, exchange_emulator, django_capture_on_commit_callbacks, settings
 ):
     """The whole path: the publisher asks the (emulated) exchange, broadcasts, and the alerts fire."""
+    settings.MARKET_DATA_EXCHANGE = "binance"
     exchange_emulator.set_price("binance", "BTC", "71234.5")
     reached = an_alert(owner, threshold="71000")
     not_reached = an_alert(owner, threshold="72000")

@@ -16,6 +16,7 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -112,6 +113,15 @@ def _reached_on(ticker: Ticker) -> Q:
     )
 
 
+def counts_for_alerts(ticker: Ticker) -> bool:
+    """A replayed price fires alerts only where the replay is the configured source (the demo).
+
+    When the exchange blinks and the feed falls back to a replayed day, that price never happened
+    now: an alert that fires once must not be used up on it.
+    """
+    return ticker.source != "replay" or settings.MARKET_DATA_EXCHANGE == "replay"
+
+
 def alerts_evaluate(*, tickers: Iterable[Ticker]) -> list[PriceAlert]:
     """Fire every active alert this tick reaches, each once; returns the alerts this call fired.
 
@@ -121,7 +131,7 @@ def alerts_evaluate(*, tickers: Iterable[Ticker]) -> list[PriceAlert]:
     notification. An alert that cannot be fired (a database error, say) is logged and left active,
     so the next tick tries it again and the others are fired meanwhile.
     """
-    latest = {ticker.symbol: ticker for ticker in tickers}
+    latest = {ticker.symbol: ticker for ticker in tickers if counts_for_alerts(ticker)}
     if not latest:
         return []
     candidates = (
@@ -206,3 +216,16 @@ def _told(alert: PriceAlert, ticker: Ticker) -> tuple[str, str]:
     if alert.note:
         body += f" Your note: {alert.note}"
     return title, body
+
+
+def alerts_cancel_all(*, actor: Actor, user: Any) -> int:
+    """Every active alert of `user` cancelled at once (the account is being deleted)."""
+    with transaction.atomic():
+        cancelled = (
+            PriceAlert.objects.visible_to(user)
+            .active()
+            .update(status=AlertStatus.CANCELLED, cancelled_at=timezone.now())
+        )
+        if cancelled:
+            audit_record("alert.cancelled", actor=actor, user=user, count=cancelled, reason="account deleted")
+    return cancelled
