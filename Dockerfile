@@ -3,7 +3,7 @@
 # CryptoVault production image. One image, several roles; the command picks the role:
 #
 #   web     (default CMD)  gunicorn cryptovault.wsgi:application            -> HTTP on :8000
-#   ws      uvicorn cryptovault.asgi:application --host 0.0.0.0 --port 8001 --ws websockets-sansio --lifespan off
+#   ws      uvicorn cryptovault.asgi:application --host 0.0.0.0 --port 8001 --ws websockets-sansio --ws-max-size 65536 --lifespan off
 #                   --no-proxy-headers
 #                          websockets (/ws/) only; the proxy splits /ws/ to it, everything else to web
 #   worker  celery -A cryptovault worker -l INFO

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
@@ -20,16 +21,22 @@ _SENSITIVE_NAME = (
     r"(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
     r"authorization|otp|seed|signature|sessionid|csrftoken|cookie)"
 )
-_SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+_SENSITIVE = re.compile(_SENSITIVE_NAME, re.IGNORECASE)
+_SECRET_PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # Credentials after an auth scheme, before the key=value rule would stop at the scheme name.
-    (re.compile(r"(?i)\b(Bearer|Basic|Token|Api-Key)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {MASK}"),
-    # key=value, key: value, "key": "value" (JSON, query strings, headers, reprs)
+    # Case-sensitive schemes (plus "bearer"): Django's "CSRF token missing." is not a credential.
+    (re.compile(r"\b(Bearer|bearer|BEARER|Basic|Token|Api-Key)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {MASK}"),
+    # key=value, key: value, "key": "value" (JSON, query strings, headers, reprs). A name is matched
+    # whole (from its start, possessively), then checked in Python: linear on any line.
     (
         re.compile(
-            rf"""(?P<key>["']?[\w-]*{_SENSITIVE_NAME}[\w-]*["']?\s*[=:]\s*)(?P<quote>["']?)(?P<value>[^\s"'&,;}}]+)""",
-            re.IGNORECASE,
+            r"""(?<![\w-])(?P<key>["']?(?P<name>[\w-]++)["']?\s*[=:]\s*)(?P<quote>["']?)(?P<value>[^\s"'&,;}]+)"""
         ),
-        rf"\g<key>\g<quote>{MASK}",
+        lambda match: (
+            f"{match.group('key')}{match.group('quote')}{MASK}"
+            if _SENSITIVE.search(match.group("name"))
+            else match.group(0)
+        ),
     ),
     # One-time keys carried in URL paths: allauth's password-reset and email-confirmation links.
     # Only token-length segments: /verify-email/resend/ or /token/refresh/ stay readable.
@@ -39,21 +46,31 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # JWTs and Fernet ciphertexts are recognisable by their prefix.
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), MASK),
     (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{20,}"), MASK),
-    # Exchange keys: long runs mixing upper case, lower case and digits (request ids are hex). A run
-    # with "/" is a secret only when it also holds base64's "+" or "=" (Kraken's secrets): URL paths
-    # such as /api/v1/market/BTC-USDT/indicators/ stay readable.
-    (
-        re.compile(
-            r"(?<![\w/])(?=[A-Za-z0-9+/_=-]*[+=])(?=[A-Za-z0-9+/_=-]*[A-Z])(?=[A-Za-z0-9+/_=-]*[a-z])"
-            r"(?=[A-Za-z0-9+/_=-]*\d)[A-Za-z0-9+/_=-]{32,}"
-        ),
-        MASK,
-    ),
-    (
-        re.compile(r"\b(?=[A-Za-z0-9+_=-]*[A-Z])(?=[A-Za-z0-9+_=-]*[a-z])(?=[A-Za-z0-9+_=-]*\d)[A-Za-z0-9+_=-]{32,}"),
-        MASK,
-    ),
+    # Exchange keys: long runs mixing upper case, lower case and digits (see _key_like_run).
+    (re.compile(r"[A-Za-z0-9+/_=-]{32,}"), lambda match: _key_like_run(match.group(0))),
 ]
+
+
+def _key_like(text: str) -> bool:
+    return (
+        len(text) >= 32
+        and any(c.isupper() for c in text)
+        and any(c.islower() for c in text)
+        and any(c.isdigit() for c in text)
+    )
+
+
+def _key_like_run(run: str) -> str:
+    """An exchange key or secret (request ids are hex, so never all three kinds of character).
+
+    A run with "/" is one secret only when it also holds base64's "+" or "=" (Kraken's secrets);
+    otherwise it is a path, and only its key-like segments are masked: /api/v1/market/BTC-USDT/
+    stays readable. Checked in plain Python over runs the regex finds in one pass, so a long line
+    costs linear time (lookaheads here made a 10,000-character URL take half a minute).
+    """
+    if "/" in run and "+" not in run and "=" not in run:
+        return "/".join(MASK if _key_like(segment) else segment for segment in run.split("/"))
+    return MASK if _key_like(run) else run
 
 
 def mask_secrets(text: str) -> str:

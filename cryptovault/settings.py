@@ -380,6 +380,8 @@ if _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
     # and =3D-escapes a verification link; this one prints the decoded text part.
     _email["EMAIL_BACKEND"] = "cryptovault.mail.ConsoleEmailBackend"
 vars().update(_email)
+# Seconds an SMTP server may take to answer: a hung one must not hold a process forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # SMS: the logging backend prints each message (development); production sets TWILIO_*.
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")

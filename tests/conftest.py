@@ -11,13 +11,16 @@ routes. Each signed in as a browser (`owner_client`, `outsider_client`, `staff_c
 an integration (`owner_jwt`, `outsider_jwt`, `staff_jwt`: bearer tokens from
 /api/v1/auth/token/). `verified_owner` and `secured_owner` (verified email, authenticator app
 on, its recovery codes in `.recovery_codes`) are the owner ready for verified-only and sensitive
-actions; `secured_jwt` is their token obtained with the second factor.
+actions; `secured_jwt` is their token obtained with the second factor. `admin_browser` is an
+admin by role (every permission, not a superuser) signed in to the admin site, for every app's
+admin tests.
 
 A new model's access tests are mostly entries, not code: each route that takes its id gets one
 line in tests/access_matrix.py (the outsider's 404 for every method, the owner's success), each
 list one line in tests/list_queries.py (its query count pinned for one row and many). What is
 left to write is what the model does for its owner. Plain helpers (PASSWORD, sign_in,
-with_access) are in tests/helpers.py; fixtures stay in conftest.py files.
+with_access, text) are in tests/helpers.py, the /ws/events ones in tests/live_events.py;
+fixtures stay in conftest.py files.
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.services.roles import ADMIN, role_assign
 from cryptovault.testing import AsgiTestServer, CeleryTestWorker
 from exchanges.emulator import Emulator
 from tests import secret_watch
-from tests.factories import UserFactory
+from tests.factories import TEST_ACTOR, UserFactory
 from tests.fakes.authenticator import turn_on_totp, unused_totp_code, verify_email_of
 from tests.helpers import PASSWORD, sign_in
 
@@ -157,6 +161,16 @@ def staff_client(staff_user) -> Client:
     client = Client()
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture
+def admin_browser(db) -> Client:
+    """An admin by role (every permission, not a superuser), signed in to the admin site."""
+    browser = Client()
+    browser.force_login(
+        role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com", name="Ada Admin"), role=ADMIN)
+    )
+    return browser
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Plain helpers every app's tests share: the test password and signing an API client in.
+"""Plain helpers every app's tests share: the test password, signing an API client in, a page's text.
 
 Fixtures live in conftest.py files (pytest finds them there); this module holds what tests
 import by name. It is not collected (no `test_` prefix), so importing it never runs a test twice.
@@ -7,6 +7,7 @@ import by name. It is not collected (no `test_` prefix), so importing it never r
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -44,3 +45,8 @@ def post_json(url: str, payload: dict, headers: dict | None = None) -> tuple[int
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as answer:
         return answer.code, json.loads(answer.read() or b"{}")
+
+
+def text(response) -> str:
+    """A page's HTML with every run of white space folded to one space, for phrases that wrap in the template."""
+    return re.sub(r"\s+", " ", response.content.decode())

@@ -120,6 +120,8 @@ class PriceAlert(models.Model):
                 errors["threshold"] = f"A price threshold is at most {MAX_PRICE:,f}."
             elif self.kind in CHANGE_KINDS and self.threshold > MAX_PERCENT:
                 errors["threshold"] = f"A change threshold is at most {MAX_PERCENT:,f}%."
+            elif self.kind == AlertKind.CHANGE_DOWN and self.threshold >= 100:
+                errors["threshold"] = "A price cannot fall by 100% or more: enter less than 100."
         self.note = (self.note or "").strip()
         if errors:
             raise ValidationError(errors)

@@ -184,6 +184,19 @@ def _live(spec: ExchangeSpec, call: Callable[[ccxt.Exchange], Any]) -> Any:
         lock.release()
 
 
+def _live_or_none(spec: ExchangeSpec, call: Callable[[ccxt.Exchange], Any]) -> Any:
+    """`_live`, or None while the exchange cannot be reached (the caller answers from the replay)."""
+    try:
+        return _live(spec, call)
+    except _Unreachable:
+        return None
+
+
+def _live_market(spec: ExchangeSpec, symbol: str, call: Callable[[ccxt.Exchange], dict]) -> dict | None:
+    """`call(client)` for one market; None when the exchange does not list it or cannot be reached."""
+    return _live_or_none(spec, lambda client: call(client) if symbol in client.load_markets() else None)
+
+
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -244,10 +257,7 @@ def _all_tickers() -> tuple[list[Ticker], bool]:
         listed = [symbol for symbol in symbols if symbol in client.load_markets()]  # loaded once per client
         return client.fetch_tickers(listed) if listed else {}
 
-    try:
-        answer = _live(spec, fetch)
-    except _Unreachable:
-        answer = {}
+    answer = _live_or_none(spec, fetch) or {}
     tickers, all_live = [], True
     now = time.time()
     for symbol in symbols:
@@ -285,13 +295,7 @@ def ticker(symbol: str) -> Ticker:
     if cached is not None:
         return cached
 
-    def fetch(client: ccxt.Exchange) -> dict | None:
-        return client.fetch_ticker(symbol) if symbol in client.load_markets() else None
-
-    try:
-        raw = _live(spec, fetch)
-    except _Unreachable:
-        raw = None
+    raw = _live_market(spec, symbol, lambda client: client.fetch_ticker(symbol))
     result = _live_ticker(symbol, raw, spec) if raw is not None else None
     seconds = settings.MARKET_DETAIL_CACHE_SECONDS
     if result is None:
@@ -314,13 +318,7 @@ def order_book(symbol: str, depth: int = 20) -> OrderBook:
     if cached is not None:
         return cached
 
-    def fetch(client: ccxt.Exchange) -> dict | None:
-        return client.fetch_order_book(symbol, limit=depth) if symbol in client.load_markets() else None
-
-    try:
-        raw = _live(spec, fetch)
-    except _Unreachable:
-        raw = None
+    raw = _live_market(spec, symbol, lambda client: client.fetch_order_book(symbol, limit=depth))
     if raw is not None:
         stamp = raw.get("timestamp")
         book = OrderBook(

@@ -48,15 +48,63 @@ def tick_payload(tickers: list[Ticker]) -> dict[str, Any]:
     return {"ticks": [ticker.as_dict() for ticker in tickers], "at": timezone.now().isoformat()}
 
 
-def publish_tick() -> list[Ticker]:
-    """Fetch, keep, broadcast, count and announce one tick; returns its tickers."""
+def publish_tick(*, announce: Callable[[list[Ticker]], None] | None = None) -> list[Ticker]:
+    """Fetch, keep, broadcast, count and announce one tick; returns its tickers.
+
+    `announce` hands the tickers to the `price_tick` receivers; by default they run here and now
+    (one tick, as the tests and `--once` want). The publisher's loop passes `TickReceivers.hand`.
+    """
     tickers = fresh_prices()
     payload = tick_payload(tickers)
     cache.set(LAST_TICK_KEY, payload, timeout=last_tick_seconds())
     broadcast(PRICES_GROUP, TICK_EVENT, payload)
     tick_recorded(timezone.now())
-    price_tick.send(sender=None, tickers=tickers)
+    (announce or _send_price_tick)(tickers)
     return tickers
+
+
+def _send_price_tick(tickers: list[Ticker]) -> None:
+    price_tick.send(sender=None, tickers=tickers)
+
+
+class TickReceivers(threading.Thread):
+    """Runs the `price_tick` receivers (trading's alerts, with their emails) beside the tick loop.
+
+    Prices must keep flowing whatever a receiver waits on (a slow or hung mail server): the loop
+    hands each tick over and goes on. A receiver still busy when newer ticks come is given only the
+    latest one next (alerts are judged on the newest price, never on a backlog). Failures are
+    logged; the receivers get the next tick as usual.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name="price-tick-receivers", daemon=True)
+        self._latest: list[Ticker] | None = None
+        self._ready = threading.Condition()
+        self._stopped = False
+
+    def hand(self, tickers: list[Ticker]) -> None:
+        with self._ready:
+            self._latest = tickers
+            self._ready.notify()
+
+    def stop(self) -> None:
+        with self._ready:
+            self._stopped = True
+            self._ready.notify()
+
+    def run(self) -> None:
+        while True:
+            with self._ready:
+                while self._latest is None and not self._stopped:
+                    self._ready.wait()
+                if self._stopped:
+                    return
+                tickers, self._latest = self._latest, None
+            close_old_connections()
+            try:
+                _send_price_tick(tickers)
+            except Exception:
+                logger.exception("A price_tick receiver failed; prices go on")
 
 
 def last_tick_payload() -> dict[str, Any]:
@@ -126,13 +174,32 @@ def _acquire(lock: Lock, *, interval: float, stop: threading.Event, say: Callabl
 def _publish_while_held(
     lock: Lock, *, interval: float, stop: threading.Event, say: Callable[[str], None], progress_every: int
 ) -> int:
+    receivers = TickReceivers()
+    receivers.start()
+    try:
+        return _tick_loop(
+            lock, interval=interval, stop=stop, say=say, progress_every=progress_every, receivers=receivers
+        )
+    finally:
+        receivers.stop()
+
+
+def _tick_loop(
+    lock: Lock,
+    *,
+    interval: float,
+    stop: threading.Event,
+    say: Callable[[str], None],
+    progress_every: int,
+    receivers: TickReceivers,
+) -> int:
     ticks = failed = 0
     started = time.monotonic()
     due = started
     while not stop.is_set():
         close_old_connections()  # a long-lived process: a dropped database connection is replaced, as per request
         try:
-            tickers = publish_tick()
+            tickers = publish_tick(announce=receivers.hand)
             ticks += 1
             if ticks % progress_every == 0 or ticks == 1:
                 source = tickers[0].source_label if tickers else "no prices"

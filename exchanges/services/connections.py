@@ -58,19 +58,7 @@ def connection_revoke(*, actor: Actor, connection: ExchangeConnection) -> Exchan
     with transaction.atomic():
         locked = ExchangeConnection.objects.select_for_update().get(pk=connection.pk)
         if locked.is_active:
-            wipe(locked)
-            locked.status = Status.REVOKED
-            locked.revoked_at = timezone.now()
-            locked.save()
-            audit_record(
-                "exchange.revoked",
-                actor=actor,
-                user=locked.user,
-                connection_id=locked.pk,
-                exchange=locked.exchange,
-                nickname=locked.nickname,
-                key_hint=locked.key_hint,
-            )
+            _revoke_row(actor, locked, user=locked.user)
             announce(locked)
             if not actor.acts_for(locked.user):  # staff (the admin) or an operator: the owner must know
                 spec = exchange_spec(locked.exchange)
@@ -96,18 +84,26 @@ def connections_revoke_all(*, actor: Actor, user: User) -> int:
     revoked = 0
     with transaction.atomic():
         for connection in ExchangeConnection.objects.visible_to(user).active().select_for_update():
-            wipe(connection)
-            connection.status, connection.revoked_at = Status.REVOKED, timezone.now()
-            connection.save()
-            audit_record(
-                "exchange.revoked",
-                actor=actor,
-                user=user,
-                connection_id=connection.pk,
-                exchange=connection.exchange,
-                nickname=connection.nickname,
-                key_hint=connection.key_hint,
-                reason="account deleted",
-            )
+            _revoke_row(actor, connection, user=user, reason="account deleted")
             revoked += 1
     return revoked
+
+
+def _revoke_row(actor: Actor, connection: ExchangeConnection, *, user: User, **details: Any) -> None:
+    """Keys wiped, the (locked) row marked revoked and kept for the audit trail, and its record.
+
+    `user` is the connection's owner, passed in so that revoking many rows reads the owner once.
+    """
+    wipe(connection)
+    connection.status, connection.revoked_at = Status.REVOKED, timezone.now()
+    connection.save()
+    audit_record(
+        "exchange.revoked",
+        actor=actor,
+        user=user,
+        connection_id=connection.pk,
+        exchange=connection.exchange,
+        nickname=connection.nickname,
+        key_hint=connection.key_hint,
+        **details,
+    )

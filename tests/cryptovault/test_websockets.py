@@ -6,21 +6,10 @@ import json
 import pytest
 import websockets
 from asgiref.sync import async_to_sync
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import transaction
 
 from cryptovault.events import broadcast, broadcast_on_commit, user_group
-
-
-def session_cookie_for(user) -> str:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+from tests.live_events import session_cookie_for
 
 
 async def connect(server, cookie: str | None):

@@ -10,7 +10,7 @@ from django.db import connection as db
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.services.roles import ADMIN, SUPPORT, role_assign
+from accounts.services.roles import SUPPORT, role_assign
 from exchanges.models import ConnectionCheck, ExchangeConnection, Status
 from security.models import AuditEvent
 from tests.exchanges.helpers import connect
@@ -27,14 +27,6 @@ def two_connections(emulated_exchanges, owner, outsider, binance_keys, kucoin_ke
     main = connect(owner, binance_keys, nickname="Main")
     kc = connect(outsider, kucoin_keys, exchange="kucoin", nickname="Kc savings")
     return main, kc
-
-
-@pytest.fixture
-def admin_browser(db) -> Client:
-    """An admin by role (every permission, not a superuser), signed in to the admin site."""
-    browser = Client()
-    browser.force_login(role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com"), role=ADMIN))
-    return browser
 
 
 @pytest.fixture

@@ -6,19 +6,16 @@ for operators, with progress and a summary and never a secret."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from io import StringIO
 
 import pytest
-from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from cryptography.fernet import Fernet
 from django.core import mail
 from django.core.management import CommandError, call_command
 
 from accounts.models import NotificationChannel, NotificationPreference
 from cryptovault.actor import Actor
-from cryptovault.events import user_group
 from exchanges.errors import KeysUnreadable
 from exchanges.models import ConnectionCheck, ExchangeConnection, Status
 from exchanges.services.connections import connection_revoke
@@ -27,48 +24,9 @@ from exchanges.tasks import check_all_connections
 from security.models import AuditEvent
 from tests.exchanges.helpers import connect
 from tests.factories import TEST_ACTOR
+from tests.live_events import GroupListener
 
 SEALED = ("api_key_sealed", "secret_sealed", "passphrase_sealed")
-
-
-class GroupListener:
-    """A channel in a user's group on the real channel layer: what their open pages receive.
-
-    The channel layer's receive buffers belong to one event loop, so the listener keeps its own
-    and runs every layer call in it; `with GroupListener(user) as listener:` closes it after.
-    """
-
-    def __init__(self, user) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
-        self.group = user_group(user.pk)
-        self.channel = self.loop.run_until_complete(self.layer.new_channel())
-        self.loop.run_until_complete(self.layer.group_add(self.group, self.channel))
-
-    def __enter__(self) -> GroupListener:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.loop.run_until_complete(self.layer.group_discard(self.group, self.channel))
-        self.loop.run_until_complete(self.layer.close_pools())
-        self.loop.close()
-
-    def events(self, wait: float = 0.5) -> list[tuple[str, dict]]:
-        """Every event received so far (waiting `wait` seconds for a late one), oldest first."""
-
-        async def drain() -> list[tuple[str, dict]]:
-            received = []
-            while True:
-                try:
-                    message = await asyncio.wait_for(self.layer.receive(self.channel), wait)
-                except TimeoutError:
-                    return received
-                received.append((message["event"], message["payload"]))
-
-        return self.loop.run_until_complete(drain())
-
-    def notifications(self) -> list[dict]:
-        return [payload for event, payload in self.events() if event == "notification"]
 
 
 @pytest.fixture

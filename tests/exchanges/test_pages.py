@@ -21,6 +21,7 @@ from exchanges.services.connections import connection_revoke
 from tests.accounts.helpers import browser_signed_in_a_while_ago
 from tests.exchanges.helpers import connect
 from tests.fakes.authenticator import unused_totp_code, verify_email_of
+from tests.helpers import text
 
 STATE = re.compile(r'name="state" value="([^"]+)"')
 CONNECT = "/exchanges/connect/"
@@ -54,10 +55,6 @@ def stepped_up(user) -> Browser:
     answer = browser.post("/accounts/step-up/", {"otp_code": unused_totp_code(user)})
     assert answer.status_code == 302, answer.content
     return browser
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
 
 
 def words(response) -> str:

@@ -13,40 +13,18 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.utils import timezone
 
 from cryptovault.actor import Actor
 from exchanges.errors import UnknownSymbol
-from exchanges.market.feed import Ticker
 from security.models import AuditEvent
 from tests.factories import TEST_ACTOR, UserFactory
+from tests.trading.helpers import an_alert, tick
 from trading.errors import AlertLimitReached, AlertNotActive
 from trading.models import AlertStatus, PriceAlert
 from trading.services import alerts as alert_services
 from trading.services.alerts import alert_cancel, alert_create, alert_fire, alerts_evaluate
 
 pytestmark = pytest.mark.django_db
-
-
-def tick(symbol: str = "BTC/USDT", last: str = "65000", change: str = "0", **overrides) -> Ticker:
-    price = Decimal(last)
-    fields = {
-        "symbol": symbol,
-        "last": price,
-        "change_24h_pct": Decimal(change),
-        "high_24h": price,
-        "low_24h": price,
-        "volume_24h": Decimal("12.5"),
-        "quote_volume_24h": price * Decimal("12.5"),
-        "source": "binance",
-        "source_label": "Binance (live)",
-        "updated_at": timezone.now(),
-    }
-    return Ticker(**{**fields, **overrides})
-
-
-def an_alert(user, symbol="BTC/USDT", kind="above", threshold="70000", note="") -> PriceAlert:
-    return alert_create(actor=TEST_ACTOR, user=user, symbol=symbol, kind=kind, threshold=Decimal(threshold), note=note)
 
 
 def errors_of(exc: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:
@@ -101,7 +79,8 @@ def test_an_alert_out_of_bounds_is_refused_on_its_field_and_not_stored(owner, ki
 
 def test_the_bounds_themselves_are_accepted(owner):
     assert an_alert(owner, kind="above", threshold="1000000000000").threshold == Decimal(10) ** 12
-    assert an_alert(owner, kind="change_down", threshold="1000").threshold == Decimal(1000)
+    assert an_alert(owner, kind="change_up", threshold="1000").threshold == Decimal(1000)
+    assert an_alert(owner, kind="change_down", threshold="99.99").threshold == Decimal("99.99")
     assert an_alert(owner, kind="below", threshold="0.000000000000000001").threshold == Decimal("1e-18")
 
 
@@ -303,3 +282,15 @@ def test_each_alert_fired_costs_the_same_few_queries_and_the_rest_nothing(owner,
         an_alert(UserFactory(), kind="below", threshold=str(70000 + n))
     with django_assert_num_queries(1 + 5 * QUERIES_PER_FIRED_ALERT):
         assert len(alerts_evaluate(tickers=[tick(last="65000")])) == 5
+
+
+@pytest.mark.django_db
+def test_a_fall_of_100_percent_or_more_is_refused(owner):
+    """Found by a probe: a change_down alert of 100 or 101% was accepted and could never fire."""
+    from django.core.exceptions import ValidationError
+
+    from trading.services.alerts import alert_create
+
+    with pytest.raises(ValidationError) as refused:
+        alert_create(actor=TEST_ACTOR, user=owner, symbol="BTC/USDT", kind="change_down", threshold=Decimal("100"))
+    assert "threshold" in refused.value.message_dict

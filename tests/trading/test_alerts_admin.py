@@ -4,50 +4,15 @@ the audited service, marked as done by staff. Traders never get in."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.test import Client
-from django.utils import timezone
 
-from accounts.services.roles import ADMIN, role_assign
-from exchanges.market.feed import Ticker
 from security.models import AuditEvent
-from tests.factories import TEST_ACTOR, UserFactory
+from tests.trading.helpers import REPLAYED, an_alert, fire_at
 from trading.models import AlertStatus, PriceAlert
-from trading.services.alerts import alert_create, alerts_evaluate
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/trading/pricealert/"
-
-
-@pytest.fixture
-def admin_browser(db) -> Client:
-    """An admin by role (every permission, not a superuser), signed in to the admin site."""
-    browser = Client()
-    browser.force_login(role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com"), role=ADMIN))
-    return browser
-
-
-def an_alert(user, symbol="BTC/USDT", kind="above", threshold="70000", note="") -> PriceAlert:
-    return alert_create(actor=TEST_ACTOR, user=user, symbol=symbol, kind=kind, threshold=Decimal(threshold), note=note)
-
-
-def fire_btc_at(last: str) -> None:
-    price = Decimal(last)
-    ticker = Ticker(
-        symbol="BTC/USDT",
-        last=price,
-        change_24h_pct=Decimal(0),
-        high_24h=price,
-        low_24h=price,
-        volume_24h=Decimal(1),
-        quote_volume_24h=price,
-        source="replay",
-        source_label="Replay of Binance candles from 2025-03-04",
-        updated_at=timezone.now(),
-    )
-    alerts_evaluate(tickers=[ticker])
 
 
 def listed(browser: Client, query: str = "") -> set[int]:
@@ -59,7 +24,7 @@ def listed(browser: Client, query: str = "") -> set[int]:
 def test_staff_see_everyones_alerts_filter_and_search_them_and_read_what_fired_them(admin_browser, owner, outsider):
     fired = an_alert(owner, threshold="60000", note="rebalance")
     waiting = an_alert(outsider, symbol="ETH/USDT", kind="change_down", threshold="8")
-    fire_btc_at("60500")
+    fire_at("BTC/USDT", "60500", **REPLAYED)
 
     assert listed(admin_browser) == {fired.pk, waiting.pk}
     assert listed(admin_browser, "?status__exact=fired") == {fired.pk}
@@ -83,7 +48,7 @@ def test_nothing_is_added_or_deleted_in_the_admin(admin_browser, owner):
 def test_cancelling_from_the_admin_goes_through_the_service_and_skips_what_is_not_active(admin_browser, owner):
     active = an_alert(owner, threshold="90000")
     fired = an_alert(owner, threshold="1000")
-    fire_btc_at("65000")
+    fire_at("BTC/USDT", "65000", **REPLAYED)
 
     answer = admin_browser.post(
         CHANGELIST, {"action": "cancel", "_selected_action": [active.pk, fired.pk]}, follow=True

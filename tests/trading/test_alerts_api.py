@@ -6,42 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.services.api_keys import api_key_create
-from exchanges.market.feed import Ticker
 from tests.factories import TEST_ACTOR
+from tests.trading.helpers import an_alert, fire_at
 from trading.models import AlertStatus, PriceAlert
 from trading.services import alerts as alert_services
-from trading.services.alerts import alert_create, alerts_evaluate
 
 pytestmark = pytest.mark.django_db
 ALERTS = "/api/v1/alerts/"
-
-
-def an_alert(user, symbol="BTC/USDT", kind="above", threshold="70000") -> PriceAlert:
-    return alert_create(actor=TEST_ACTOR, user=user, symbol=symbol, kind=kind, threshold=Decimal(threshold))
-
-
-def fire_at(symbol: str, last: str) -> None:
-    price = Decimal(last)
-    alerts_evaluate(
-        tickers=[
-            Ticker(
-                symbol=symbol,
-                last=price,
-                change_24h_pct=Decimal("-0.5"),
-                high_24h=price,
-                low_24h=price,
-                volume_24h=Decimal(1),
-                quote_volume_24h=price,
-                source="binance",
-                source_label="Binance (live)",
-                updated_at=timezone.now(),
-            )
-        ]
-    )
 
 
 def key_client(user, *scopes: str) -> APIClient:
@@ -77,7 +51,7 @@ def test_an_alert_set_through_the_api_is_answered_and_listed(owner_jwt, owner):
 
 def test_a_fired_alert_answers_the_price_change_and_source_that_fired_it(owner_jwt, owner):
     alert = an_alert(owner, kind="below", threshold="60000")
-    fire_at("BTC/USDT", "59876.5")
+    fire_at("BTC/USDT", "59876.5", change="-0.5")
 
     body = owner_jwt.get(f"{ALERTS}{alert.pk}/").json()
 
@@ -131,7 +105,7 @@ def test_too_many_active_alerts_is_a_409(owner_jwt, owner, monkeypatch):
 def test_delete_cancels_an_active_alert_once_and_a_fired_one_is_a_409(owner_jwt, owner):
     active = an_alert(owner, threshold="90000")
     fired = an_alert(owner, threshold="1000")
-    fire_at("BTC/USDT", "65000")
+    fire_at("BTC/USDT", "65000", change="-0.5")
 
     assert owner_jwt.delete(f"{ALERTS}{active.pk}/").status_code == 204
     assert PriceAlert.objects.get(pk=active.pk).status == AlertStatus.CANCELLED
@@ -147,7 +121,7 @@ def test_delete_cancels_an_active_alert_once_and_a_fired_one_is_a_409(owner_jwt,
 def test_the_list_takes_the_pages_filters_and_refuses_a_bad_one(owner_jwt, owner):
     btc = an_alert(owner, threshold="1000")
     eth = an_alert(owner, symbol="ETH/USDT", kind="change_down", threshold="3")
-    fire_at("BTC/USDT", "65000")
+    fire_at("BTC/USDT", "65000", change="-0.5")
 
     def ids(**query) -> list[int]:
         answer = owner_jwt.get(ALERTS, query)

@@ -14,76 +14,16 @@ from decimal import Decimal
 import pytest
 import websockets
 from asgiref.sync import async_to_sync
-from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
-from django.utils import timezone
 
 from accounts.models import NotificationChannel, NotificationPreference
-from cryptovault.events import user_group
 from exchanges.market.feed import Ticker
 from exchanges.market.publisher import publish_tick
 from exchanges.market.signals import price_tick
-from tests.factories import TEST_ACTOR
+from tests.live_events import GroupListener, session_cookie_for
+from tests.trading.helpers import REPLAYED, an_alert, tick
 from trading.models import AlertStatus, PriceAlert
-from trading.services.alerts import alert_create, alerts_evaluate
-
-
-def tick(symbol: str = "BTC/USDT", last: str = "65000", change: str = "0", **overrides) -> Ticker:
-    price = Decimal(last)
-    fields = {
-        "symbol": symbol,
-        "last": price,
-        "change_24h_pct": Decimal(change),
-        "high_24h": price,
-        "low_24h": price,
-        "volume_24h": Decimal("12.5"),
-        "quote_volume_24h": price * Decimal("12.5"),
-        "source": "binance",
-        "source_label": "Binance (live)",
-        "updated_at": timezone.now(),
-    }
-    return Ticker(**{**fields, **overrides})
-
-
-def an_alert(user, symbol="BTC/USDT", kind="above", threshold="70000", note="") -> PriceAlert:
-    return alert_create(actor=TEST_ACTOR, user=user, symbol=symbol, kind=kind, threshold=Decimal(threshold), note=note)
-
-
-class GroupListener:
-    """A channel in a user's group on the real channel layer: what their open pages receive.
-
-    The layer's receive buffers belong to one event loop, so the listener keeps its own.
-    """
-
-    def __init__(self, user) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
-        self.group = user_group(user.pk)
-        self.channel = self.loop.run_until_complete(self.layer.new_channel())
-        self.loop.run_until_complete(self.layer.group_add(self.group, self.channel))
-
-    def __enter__(self) -> GroupListener:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.loop.run_until_complete(self.layer.group_discard(self.group, self.channel))
-        self.loop.run_until_complete(self.layer.close_pools())
-        self.loop.close()
-
-    def events(self, wait: float = 0.5) -> list[tuple[str, dict]]:
-        async def drain() -> list[tuple[str, dict]]:
-            received = []
-            while True:
-                try:
-                    message = await asyncio.wait_for(self.layer.receive(self.channel), wait)
-                except TimeoutError:
-                    return received
-                received.append((message["event"], message["payload"]))
-
-        return self.loop.run_until_complete(drain())
+from trading.services.alerts import alerts_evaluate
 
 
 @pytest.fixture
@@ -98,15 +38,6 @@ def evaluate(django_capture_on_commit_callbacks):
 
 
 # --- the real socket -------------------------------------------------------------------------------------
-def session_cookie_for(user) -> str:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-
-
 def test_a_fired_alert_reaches_its_owners_open_pages_on_ws_events_once_and_nobody_elses(asgi_server, owner, outsider):
     alert = an_alert(owner, threshold="65000", note="sell a third")
     an_alert(outsider, threshold="90000")
@@ -203,7 +134,7 @@ def test_an_owner_who_wants_alerts_by_email_only_gets_no_notification_in_the_app
 def test_an_alert_fired_by_the_replay_says_so(owner, evaluate):
     an_alert(owner, symbol="ETH/USDT", kind="below", threshold="2500")
     mail.outbox.clear()
-    replay = tick("ETH/USDT", last="2450.25", source="replay", source_label="Replay of Binance candles from 2025-03-04")
+    replay = tick("ETH/USDT", last="2450.25", **REPLAYED)
 
     with GroupListener(owner) as listener:
         evaluate(replay)
@@ -219,9 +150,7 @@ def test_a_replayed_price_never_fires_an_alert_where_live_prices_are_configured(
     """The exchange blinked and the feed fell back to a replayed day: that price never happened now."""
     settings.MARKET_DATA_EXCHANGE = "binance"
     alert = an_alert(owner, symbol="ETH/USDT", kind="below", threshold="2500")
-    evaluate(
-        tick("ETH/USDT", last="2450.25", source="replay", source_label="Replay of Binance candles from 2025-03-04")
-    )
+    evaluate(tick("ETH/USDT", last="2450.25", **REPLAYED))
     alert.refresh_from_db()
     assert alert.status == "active", "still waiting for a real price"
     evaluate(tick("ETH/USDT", last="2450.25"))

@@ -7,45 +7,15 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from exchanges.market.feed import Ticker
-from tests.factories import TEST_ACTOR
+from tests.helpers import text
+from tests.trading.helpers import REPLAYED, an_alert, fire_at
 from trading.models import AlertStatus, PriceAlert
 from trading.services import alerts as alert_services
-from trading.services.alerts import alert_create, alerts_evaluate
 
 pytestmark = pytest.mark.django_db
 PAGE = "/alerts/"
 ROW = re.compile(r'data-testid="alert-row" data-alert-id="(\d+)"')
-
-
-def an_alert(user, symbol="BTC/USDT", kind="above", threshold="70000", note="") -> PriceAlert:
-    return alert_create(actor=TEST_ACTOR, user=user, symbol=symbol, kind=kind, threshold=Decimal(threshold), note=note)
-
-
-def fire_at(symbol: str, last: str) -> None:
-    price = Decimal(last)
-    alerts_evaluate(
-        tickers=[
-            Ticker(
-                symbol=symbol,
-                last=price,
-                change_24h_pct=Decimal("1.5"),
-                high_24h=price,
-                low_24h=price,
-                volume_24h=Decimal(1),
-                quote_volume_24h=price,
-                source="replay",
-                source_label="Replay of Binance candles from 2025-03-04",
-                updated_at=timezone.now(),
-            )
-        ]
-    )
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
 
 
 def listed(response) -> list[int]:
@@ -56,7 +26,7 @@ def test_the_page_lists_only_the_owners_alerts_newest_first_with_what_fired_them
     older = an_alert(owner, threshold="60000", note="half out")
     newer = an_alert(owner, symbol="ETH/USDT", kind="change_down", threshold="7.5")
     an_alert(outsider, threshold="1")
-    fire_at("BTC/USDT", "61000.25")
+    fire_at("BTC/USDT", "61000.25", change="1.5", **REPLAYED)
 
     page = owner_client.get(PAGE)
 
@@ -126,7 +96,7 @@ def test_the_filters_narrow_the_list_and_a_bad_one_is_explained(owner_client, ow
     btc = an_alert(owner, threshold="60000")
     eth = an_alert(owner, symbol="ETH/USDT", kind="below", threshold="100")
     sol = an_alert(owner, symbol="SOL/USDT", kind="change_up", threshold="5")
-    fire_at("BTC/USDT", "65000")
+    fire_at("BTC/USDT", "65000", change="1.5", **REPLAYED)
 
     assert listed(owner_client.get(PAGE, {"status": "active"})) == [sol.pk, eth.pk]
     assert listed(owner_client.get(PAGE, {"status": "fired"})) == [btc.pk]
@@ -160,7 +130,7 @@ def test_an_alert_that_fired_before_the_cancel_says_it_fired_and_stays_fired(own
     alert = an_alert(owner, threshold="65000")
     url = f"/alerts/{alert.pk}/cancel/"
     owner_client.get(url)  # the owner opens the confirmation...
-    fire_at("BTC/USDT", "65001")  # ...the price gets there first...
+    fire_at("BTC/USDT", "65001", change="1.5", **REPLAYED)  # ...the price gets there first...
 
     answer = owner_client.post(url)  # ...then the owner confirms
 

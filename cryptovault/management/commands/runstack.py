@@ -141,6 +141,8 @@ class Command(BaseCommand):
             str(port),
             "--ws",
             "websockets-sansio",
+            "--ws-max-size",  # no client message is near 64 kB; a 16 MB default invites floods
+            "65536",
             "--lifespan",
             "off",
             # The client address is the peer's; X-Forwarded-For is cryptovault.clientip's to read.

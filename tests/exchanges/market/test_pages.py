@@ -16,14 +16,11 @@ from django.test import Client
 from exchanges.market.candles import import_candles_csv
 from exchanges.market.data import fixture_path
 from exchanges.models import Candle
+from tests.helpers import text
 
 pytestmark = pytest.mark.django_db
 
 MAJORS = [f"{base}/USDT" for base in ("BTC", "ETH", "BNB", "SOL", "XRP", "ADA", "DOGE", "AVAX", "DOT", "LINK")]
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
 
 
 def attribute(page: str, name: str) -> str:

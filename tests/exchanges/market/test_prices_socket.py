@@ -109,12 +109,8 @@ async def publish() -> None:
     await sync_to_async(publish_tick)()
 
 
-def symbols_of(message: dict) -> list[str]:
-    return [tick["symbol"] for tick in message["payload"]["ticks"]]
-
-
-def test_an_anonymous_client_gets_a_snapshot_of_every_symbol_at_once(exchange_emulator, settings):
-    exchange_emulator.set_price("binance", "BTC", "65432.1")
+def snapshot_on_connecting() -> dict:
+    """The snapshot a new client is sent as it connects (its socket closed after)."""
 
     async def scenario():
         socket = prices_socket()
@@ -122,7 +118,17 @@ def test_an_anonymous_client_gets_a_snapshot_of_every_symbol_at_once(exchange_em
         await socket.disconnect()
         return snapshot
 
-    snapshot = async_to_sync(scenario)()
+    return async_to_sync(scenario)()
+
+
+def symbols_of(message: dict) -> list[str]:
+    return [tick["symbol"] for tick in message["payload"]["ticks"]]
+
+
+def test_an_anonymous_client_gets_a_snapshot_of_every_symbol_at_once(exchange_emulator, settings):
+    exchange_emulator.set_price("binance", "BTC", "65432.1")
+
+    snapshot = snapshot_on_connecting()
     assert snapshot["type"] == "snapshot"
     assert symbols_of(snapshot) == settings.MARKET_SYMBOLS
     btc = snapshot["payload"]["ticks"][0]
@@ -135,13 +141,7 @@ def test_the_snapshot_is_the_last_tick_once_the_publisher_ran(exchange_emulator)
     published = publish_tick()
     exchange_emulator.set_price("binance", "ETH", "2900")  # moved since: the next tick will say so
 
-    async def scenario():
-        socket = prices_socket()
-        snapshot = await opened(socket)
-        await socket.disconnect()
-        return snapshot
-
-    snapshot = async_to_sync(scenario)()
+    snapshot = snapshot_on_connecting()
     eth = next(tick for tick in snapshot["payload"]["ticks"] if tick["symbol"] == "ETH/USDT")
     assert Decimal(eth["last"]) == Decimal("3100")
     assert len(snapshot["payload"]["ticks"]) == len(published)

@@ -159,22 +159,44 @@ def test_the_lock_of_a_publisher_that_died_expires_and_another_takes_over(exchan
     assert listener.next()["event"] == "prices.tick"
 
 
-def test_a_failing_tick_is_logged_and_the_next_ones_still_come(exchange_emulator, listener, caplog):
-    failures = []
+def test_a_failing_tick_is_logged_and_the_next_ones_still_come(exchange_emulator, listener, caplog, monkeypatch):
+    from exchanges.market import publisher as publisher_module
 
-    def broken_receiver(sender, tickers, **kwargs):
+    real, failures = publisher_module.fresh_prices, []
+
+    def fails_once():
         if not failures:
             failures.append(True)
-            raise RuntimeError("an alerts receiver failed")
+            raise RuntimeError("the price source broke for one tick")
+        return real()
 
-    price_tick.connect(broken_receiver, weak=False)
+    monkeypatch.setattr(publisher_module, "fresh_prices", fails_once)
+    publisher = Publisher().start()
+    assert publisher.said("5 ticks (1 failed)")
+    publisher.halt()
+    assert "Price tick failed" in caplog.text
+
+
+def test_a_receiver_that_hangs_or_fails_never_holds_up_the_prices(exchange_emulator, listener, caplog):
+    """Found by a probe: an alert's email to a mail server that never answered stopped every tick."""
+    released, calls = threading.Event(), []
+
+    def hung_receiver(sender, tickers, **kwargs):
+        calls.append(len(tickers))
+        if len(calls) == 1:
+            raise RuntimeError("an alerts receiver failed")
+        released.wait(10)  # a mail server that never answers
+
+    price_tick.connect(hung_receiver, weak=False)
     try:
         publisher = Publisher().start()
-        assert publisher.said("5 ticks (1 failed)")
+        assert publisher.said("10 ticks (0 failed)"), publisher.lines  # ticks go on while the receiver hangs
+        released.set()
         publisher.halt()
     finally:
-        price_tick.disconnect(broken_receiver)
-    assert "Price tick failed" in caplog.text
+        price_tick.disconnect(hung_receiver)
+    assert 2 <= len(calls) < 10, "the hung receiver gets the latest tick next, not the backlog"
+    assert "A price_tick receiver failed" in caplog.text
 
 
 def test_once_publishes_one_tick(exchange_emulator, listener, capsys):
