@@ -19,9 +19,10 @@ stored with `exchanges.market.candles.import_candles_csv` (idempotent; skipped w
 Timeframe 5m reads them as stored; 15m is aggregated from them (three rows read per candle).
 
 The parts (`--rounds` times each, medians): `candles_for` (of which the SQL: the execute calls, timed by
-a `connection.execute_wrapper`, and how many), the indicators (`compute_indicators` on the closes), the
-candle rows (`candle_rows`), and the JSON encoding (the API's renderer). The request's remainder is
-DRF, authentication, throttle, query validation and middleware.
+a `connection.execute_wrapper`, and how many; psycopg receives the rows there and converts them at
+fetch), the indicators (`compute_indicators` on the closes), the candle rows (`candle_rows`), the JSON
+encoding (the API's renderer), and freeing it all. The request's remainder is DRF, authentication,
+throttle, query validation and middleware. For comparison only, the same body through `orjson.dumps`.
 
 Prints a table and writes bench/results/candles-<label>.json.
 """
@@ -104,7 +105,8 @@ def seed(five_minute_candles: int) -> dict:
     sources = list(read_candles(fixture_path(SYMBOL, SOURCE_TF)))
     wanted = min(len(sources), math.ceil((five_minute_candles + 1) / PER_SOURCE) + 1)
     sources = sources[-wanted:]
-    first, last = sources[0].time, sources[-1].time + SOURCE_SECONDS - 300
+    first = sources[0].time
+    last = sources[-1].time + SOURCE_SECONDS - 2 * 300  # the import leaves out the very last 5m candle
     stored = _stored(EXCHANGE, SYMBOL, "5m")
     in_range = stored.filter(open_time__gte=datetime.fromtimestamp(first, UTC)).count()
     expected = wanted * PER_SOURCE - 1  # the import leaves out the last row (a candle that may be open)
@@ -124,7 +126,7 @@ def seed(five_minute_candles: int) -> dict:
     return {
         "source_4h_candles": wanted,
         "first_5m": datetime.fromtimestamp(first, UTC).isoformat(),
-        "last_5m": datetime.fromtimestamp(last - 300, UTC).isoformat(),
+        "last_5m": datetime.fromtimestamp(last, UTC).isoformat(),
         "stored_5m": stored.count(),
         "new": new,
         "seconds": round(time.perf_counter() - started, 1),
@@ -173,13 +175,10 @@ def cases(sizes: list[int], timeframes: list[str]) -> list[dict]:
     return out
 
 
-def time_requests(case_list: list[dict], token: str, rounds: int) -> None:
-    from django.test import Client
-
-    client = Client(HTTP_HOST="127.0.0.1")
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+def check_answers(case_list: list[dict], client, headers: dict) -> None:
+    """Two warm-up requests per case; the answer must hold exactly the candles and indicators asked for."""
     for case in case_list:
-        for _ in range(2):  # warm-up; and the answer is checked once
+        for _ in range(2):
             response = client.get(case["url"], **headers)
         body = json.loads(response.content)
         indicators = body.get("indicators", {})
@@ -192,17 +191,22 @@ def time_requests(case_list: list[dict], token: str, rounds: int) -> None:
             raise RuntimeError(f"{case['url']}: {response.status_code} {response.content[:300]!r}")
         case["response_bytes"] = len(response.content)
         case["source_label"] = body["source_label"]
-        case["request_ms_all"] = []
-    for _ in range(rounds):
-        for case in case_list:
-            started = time.perf_counter()
-            response = client.get(case["url"], **headers)
-            elapsed = (time.perf_counter() - started) * 1000
-            assert response.status_code == 200, response.content[:300]
-            case["request_ms_all"].append(round(elapsed, 3))
+        del response, body, indicators
 
 
-def time_parts(case_list: list[dict], rounds: int) -> None:
+def time_request(client, headers: dict, case: dict) -> float:
+    started = time.perf_counter()
+    response = client.get(case["url"], **headers)
+    status = response.status_code
+    del response  # freeing the answer (up to 50,000 dicts) is this request's cost, not the next one's
+    elapsed = (time.perf_counter() - started) * 1000
+    if status != 200:
+        raise RuntimeError(f"{case['url']}: {status}")
+    return elapsed
+
+
+def time_parts(case: dict) -> dict[str, float]:
+    """The request's parts one by one (ms), freeing what they made inside the case, as a server does."""
     from django.db import connection
 
     from analytics.indicators import compute_indicators, parse_indicators
@@ -210,32 +214,52 @@ def time_parts(case_list: list[dict], rounds: int) -> None:
     from exchanges.api.market import candle_rows, series_head
     from exchanges.market.candles import candles_for
 
-    renderer = SafeJSONRenderer()
-    parts_all = {id(case): {k: [] for k in ("candles_for", "sql", "indicators", "rows", "json")} for case in case_list}
+    start, end = (datetime.fromtimestamp(case[key], UTC) for key in ("start", "end"))
+    specs = parse_indicators(NAMES)
+    sql = SqlTimer()
+    t0 = time.perf_counter()
+    with connection.execute_wrapper(sql):
+        series = candles_for(symbol=SYMBOL, timeframe=case["timeframe"], start=start, end=end)
+    t1 = time.perf_counter()
+    indicators = compute_indicators(specs, series.closes())
+    t2 = time.perf_counter()
+    rows = candle_rows(series.bars)
+    t3 = time.perf_counter()
+    body = {**series_head(series), "candles": rows, "indicators": indicators}
+    rendered = SafeJSONRenderer().render(body, "application/json")
+    t4 = time.perf_counter()
+    parts = {"candles_for": t1 - t0, "sql": sql.seconds, "indicators": t2 - t1, "rows": t3 - t2, "json": t4 - t3}
+    case["sql_queries"] = sql.queries
+    try:
+        import orjson  # in requirements.txt (another package's dependency); not what the API renders with
+    except ImportError:  # pragma: no cover
+        pass
+    else:  # the same body through orjson, for comparison only
+        t5 = time.perf_counter()
+        orjson.dumps(body)
+        parts["json_orjson"] = time.perf_counter() - t5
+    t6 = time.perf_counter()
+    del series, indicators, rows, body, rendered
+    parts["free"] = time.perf_counter() - t6
+    return {name: seconds * 1000 for name, seconds in parts.items()}
+
+
+def time_all(case_list: list[dict], token: str, rounds: int) -> None:
+    """Per round, per case: one request, then its parts, back to back (so both see the same machine load)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    check_answers(case_list, client, headers)
+    for case in case_list:
+        case["request_ms_all"], case["parts_all"] = [], []
     for _ in range(rounds):
         for case in case_list:
-            parts = parts_all[id(case)]
-            start, end = (datetime.fromtimestamp(case[key], UTC) for key in ("start", "end"))
-            specs = parse_indicators(NAMES)
-            sql = SqlTimer()
-            t0 = time.perf_counter()
-            with connection.execute_wrapper(sql):
-                series = candles_for(symbol=SYMBOL, timeframe=case["timeframe"], start=start, end=end)
-            t1 = time.perf_counter()
-            indicators = compute_indicators(specs, series.closes())
-            t2 = time.perf_counter()
-            rows = candle_rows(series.bars)
-            t3 = time.perf_counter()
-            renderer.render({**series_head(series), "candles": rows, "indicators": indicators}, "application/json")
-            t4 = time.perf_counter()
-            for name, seconds in (
-                ("candles_for", t1 - t0), ("sql", sql.seconds), ("indicators", t2 - t1), ("rows", t3 - t2),
-                ("json", t4 - t3),
-            ):  # fmt: skip
-                parts[name].append(seconds * 1000)
-            case["sql_queries"] = sql.queries
+            case["request_ms_all"].append(round(time_request(client, headers, case), 3))
+            case["parts_all"].append(time_parts(case))
     for case in case_list:
-        case["parts_ms"] = {name: _median(values) for name, values in parts_all[id(case)].items()}
+        parts_all = case.pop("parts_all")
+        case["parts_ms"] = {name: _median([parts[name] for parts in parts_all]) for name in parts_all[0]}
 
 
 def summarise(case_list: list[dict]) -> None:
@@ -245,7 +269,7 @@ def summarise(case_list: list[dict]) -> None:
         case["request_p90_ms"] = _pct(times, 90)
         case["us_per_candle"] = round(case["request_ms"] / case["candles"] * 1000, 2)
         parts = case["parts_ms"]
-        named = parts["candles_for"] + parts["indicators"] + parts["rows"] + parts["json"]
+        named = parts["candles_for"] + parts["indicators"] + parts["rows"] + parts["json"] + parts["free"]
         case["parts_ms"]["rest_of_request"] = round(case["request_ms"] - named, 3)
 
 
@@ -287,7 +311,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="500,5000,50000", help="candles per request (max 50,000)")
     parser.add_argument("--timeframes", default="5m,15m", help="5m (as stored) and/or 15m (aggregated from 5m)")
     parser.add_argument("--rounds", type=int, default=15, help="timed requests per case (max 200)")
-    parser.add_argument("--label", default="candles")
+    parser.add_argument("--label", default="full")
     args = parser.parse_args(argv)
     sizes = sorted({max(1, min(int(size), 50_000)) for size in args.sizes.split(",")})
     timeframes = [tf for tf in STEP if tf in args.timeframes.split(",")]
@@ -312,8 +336,7 @@ def main(argv=None) -> int:
     case_list = cases(sizes, timeframes)
     load_before = os.getloadavg()
     started = time.perf_counter()
-    time_requests(case_list, token, rounds)
-    time_parts(case_list, rounds)
+    time_all(case_list, token, rounds)
     summarise(case_list)
     document = {
         "label": args.label,
@@ -331,13 +354,14 @@ def main(argv=None) -> int:
     }
     (RESULTS / f"candles-{args.label}.json").write_text(json.dumps(document, indent=2))
     print(f"{'tf':<4} {'candles':>7} {'ms':>8} {'p90':>8} {'us/candle':>9} {'for':>7} {'sql':>7} "
-          f"{'ind':>7} {'rows':>7} {'json':>7} {'rest':>6} {'KB':>7}")  # fmt: skip
+          f"{'ind':>7} {'rows':>7} {'json':>7} {'free':>6} {'rest':>6} {'orjson':>6} {'KB':>7}")  # fmt: skip
     for case in case_list:
         parts = case["parts_ms"]
         print(
             f"{case['timeframe']:<4} {case['candles']:>7} {case['request_ms']:>8.1f} {case['request_p90_ms']:>8.1f} "
             f"{case['us_per_candle']:>9.2f} {parts['candles_for']:>7.1f} {parts['sql']:>7.1f} "
-            f"{parts['indicators']:>7.1f} {parts['rows']:>7.1f} {parts['json']:>7.1f} {parts['rest_of_request']:>6.1f} "
+            f"{parts['indicators']:>7.1f} {parts['rows']:>7.1f} {parts['json']:>7.1f} {parts['free']:>6.1f} "
+            f"{parts['rest_of_request']:>6.1f} {parts.get('json_orjson', float('nan')):>6.1f} "
             f"{case['response_bytes'] / 1024:>7.0f}"
         )
     print(json.dumps(document["growth"], indent=2))

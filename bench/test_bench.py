@@ -133,3 +133,46 @@ def test_api_request_fixed_cost():
         assert by_case[case]["sql_queries"] == 0, by_case[case]
     assert by_case["anonymous"]["sql_queries"] == 0, out
     assert by_case["jwt"]["sql_queries"] == 1 and by_case["api key"]["sql_queries"] == 1, out
+
+
+@pytest.mark.timeout(400 if FULL else 90)
+def test_price_tick_fanout_reaches_every_websocket():
+    # Benchmark 6, briefly: 100 clients on the real /ws/prices stack and on the bare forwarding
+    # consumer, 6 paced ticks and a burst of 5; every client gets every tick (the app's consumer
+    # skips Channels' thread hop for ticks: no tick may be lost for it). Latency targets are for the
+    # full run (BENCHMARKS.md, section 6): they depend on the machine's load.
+    smoke = ["--clients", "100", "--client-procs", "1", "--ticks", "6", "--burst", "5"]
+    smoke += ["--kinds", "prices,bare-nohop", "--label", "smoke"]
+    args = ["--label", "full"] if FULL else smoke
+    out = _run("prices_fanout_bench.py", *args, timeout=380 if FULL else 80)
+    result = json.loads((BENCH / "results" / f"fanout-{args[-1]}.json").read_text())
+    kinds = {row["kind"] for row in result["rows"]}
+    assert kinds == ({"prices", "bare", "bare-nohop"} if FULL else {"prices", "bare-nohop"}), out
+    for row in result["rows"]:
+        # On the real stack a client counts as connected once its snapshot arrived.
+        assert row["connect"]["connected"] == result["clients"], row["connect"]
+        assert row["closed_early"] == 0, row["kind"]
+        for phase in ("paced", "burst"):
+            assert row[phase]["expected"] == result["clients"] * row[phase]["ticks"] > 0, row[phase]
+            assert row[phase]["lost"] == 0, (row["kind"], phase, row[phase]["lost"])
+        assert row["burst"]["msgs_per_s"] > 0, row["burst"]
+
+
+@pytest.mark.timeout(400 if FULL else 90)
+def test_candles_endpoint_with_indicators():
+    # Benchmark 7, briefly: the candles API with three indicators at 500 and 5,000 candles, stored (5m)
+    # and aggregated (15m); each answer is checked (all candles, three series as long) by the script.
+    smoke = ["--sizes", "500,5000", "--timeframes", "5m,15m", "--rounds", "3", "--label", "smoke"]
+    args = ["--label", "full"] if FULL else smoke
+    out = _run("candles_bench.py", *args, timeout=380 if FULL else 80)
+    result = json.loads((BENCH / "results" / f"candles-{args[-1]}.json").read_text())
+    cases = result["cases"]
+    sizes = [500, 5000, 50000] if FULL else [500, 5000]
+    assert sorted({case["candles"] for case in cases}) == sizes, out
+    assert {case["timeframe"] for case in cases} == {"5m", "15m"}, out
+    for case in cases:
+        assert len(case["request_ms_all"]) == result["rounds"] and case["request_ms"] > 0, case
+    # One range query whatever the number of candles: the SQL count does not grow with the range.
+    for timeframe in ("5m", "15m"):
+        counts = {case["sql_queries"] for case in cases if case["timeframe"] == timeframe}
+        assert len(counts) == 1 and counts.pop() <= 6, (timeframe, out)
