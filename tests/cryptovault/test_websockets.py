@@ -107,3 +107,26 @@ def test_two_hundred_clients_connect_and_all_receive_a_broadcast(asgi_server, ow
     received = async_to_sync(scenario)()
     delivered = [message for message in received if isinstance(message, dict) and message["type"] == "balance.changed"]
     assert len(delivered) == clients, [message for message in received if not isinstance(message, dict)][:3]
+
+
+@pytest.mark.parametrize(
+    "origin_of",
+    [
+        lambda url: url.replace("127.0.0.1:", "127.0.0.1:1"),  # another port of the same host
+        lambda url: url.replace("http://", "https://"),  # the other scheme
+        lambda url: "http://evil.example",
+        lambda url: "null",
+    ],
+    ids=["other-port", "other-scheme", "other-site", "null"],
+)
+def test_a_page_of_another_origin_cannot_open_a_signed_in_users_events(asgi_server, owner, origin_of):
+    """Found by a probe: Channels' host-only check let a page on another port of the host read /ws/events."""
+    cookie = session_cookie_for(owner)
+
+    async def scenario():
+        headers = {"Origin": origin_of(asgi_server.url), "Cookie": cookie}
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(f"{asgi_server.ws_url}/ws/events/", additional_headers=headers, open_timeout=10)
+        return refused.value.response.status_code
+
+    assert async_to_sync(scenario)() == 403

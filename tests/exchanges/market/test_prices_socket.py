@@ -74,7 +74,7 @@ class PricesSocket(ApplicationCommunicator):
 
 
 def prices_socket(ip: str = PEER, origin: str | None = ORIGIN, forwarded_for: str | None = None) -> PricesSocket:
-    headers = [(b"origin", origin.encode())] if origin else []
+    headers = [(b"host", b"127.0.0.1")] + ([(b"origin", origin.encode())] if origin else [])
     if forwarded_for:
         headers.append((b"x-forwarded-for", forwarded_for.encode()))
     return PricesSocket(headers, ip)
