@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import django_filters
+import django_filters.fields
 
-from exchanges.market.symbols import market_symbols
+from exchanges.errors import UnknownSymbol
+from exchanges.market.symbols import market_symbols, parse_symbol
 from trading.models import AlertKind, AlertStatus, PriceAlert
 
 
@@ -13,11 +15,29 @@ def symbol_choices() -> list[tuple[str, str]]:
     return [(symbol, symbol) for symbol in market_symbols()]
 
 
+class SymbolChoiceField(django_filters.fields.ChoiceField):
+    """A followed market in any spelling the rest of the API takes (BTC-USDT, btcusdt, BTC/USDT)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return parse_symbol(value) if value else value
+        except UnknownSymbol:
+            return value  # left as typed: the choice check names it
+
+
+class SymbolFilter(django_filters.ChoiceFilter):
+    field_class = SymbolChoiceField
+
+
 class PriceAlertFilterSet(django_filters.FilterSet):
     """Narrows alerts already behind the read gate."""
 
-    symbol = django_filters.ChoiceFilter(
-        choices=symbol_choices, empty_label="Any market", label="Market", help_text="A market, e.g. `BTC/USDT`."
+    symbol = SymbolFilter(
+        choices=symbol_choices,
+        empty_label="Any market",
+        label="Market",
+        help_text="A market, e.g. `BTC/USDT` (or `BTC-USDT`).",
     )
     kind = django_filters.ChoiceFilter(
         choices=AlertKind.choices,

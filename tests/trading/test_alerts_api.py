@@ -137,6 +137,17 @@ def test_the_list_takes_the_pages_filters_and_refuses_a_bad_one(owner_jwt, owner
     assert bad.status_code == 400 and "kind" in bad.json()["errors"]
 
 
+def test_the_market_filter_takes_every_spelling_the_api_does(owner_jwt, owner):
+    """Found by a probe: alerts were created as BTC-USDT but the list filter took only BTC/USDT."""
+    btc = an_alert(owner, threshold="1000")
+    an_alert(owner, symbol="ETH/USDT", threshold="1000")
+    for spelling in ("BTC-USDT", "btcusdt", "BTC/USDT"):
+        answer = owner_jwt.get(ALERTS, {"symbol": spelling})
+        assert [row["id"] for row in answer.json()["results"]] == [btc.pk], spelling
+    unknown = owner_jwt.get(ALERTS, {"symbol": "MOON-USDT"})
+    assert unknown.status_code == 400 and "symbol" in unknown.json()["errors"]
+
+
 def test_a_read_key_reads_alerts_and_only_a_trade_key_sets_or_cancels_them(owner):
     alert = an_alert(owner, threshold="90000")
     reader, trader = key_client(owner, "read"), key_client(owner, "read", "trade")
