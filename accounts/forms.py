@@ -9,7 +9,7 @@ from django import forms
 from accounts.models import ApiKeyScope, NotificationChannel, phone_number_validator
 from accounts.notifications import EVENT_TYPES
 
-_CODE_ATTRS = {"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off", "spellcheck": "false"}
+CODE_ATTRS = {"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off", "spellcheck": "false"}
 
 
 class SignupExtraForm(forms.Form):
@@ -30,7 +30,7 @@ class EmailCodeForm(forms.Form):
         label="Verification code",
         max_length=12,
         help_text="The 6 digits from the email we sent you.",
-        widget=forms.TextInput(attrs={**_CODE_ATTRS, "pattern": r"[0-9 ]*", "autofocus": True}),
+        widget=forms.TextInput(attrs={**CODE_ATTRS, "pattern": r"[0-9 ]*", "autofocus": True}),
     )
 
     def clean_code(self) -> str:
@@ -44,7 +44,7 @@ class SecondFactorForm(forms.Form):
         label="Code",
         max_length=20,
         help_text="6 digits from your authenticator app or text message, or a recovery code (XXXXX-XXXXX).",
-        widget=forms.TextInput(attrs={**_CODE_ATTRS, "inputmode": "text", "autofocus": True}),
+        widget=forms.TextInput(attrs={**CODE_ATTRS, "inputmode": "text", "autofocus": True}),
     )
 
 
@@ -53,7 +53,7 @@ class TOTPConfirmForm(forms.Form):
         label="Code from your app",
         max_length=12,
         help_text="The 6 digits your authenticator app shows now.",
-        widget=forms.TextInput(attrs={**_CODE_ATTRS, "pattern": r"[0-9 ]*"}),
+        widget=forms.TextInput(attrs={**CODE_ATTRS, "pattern": r"[0-9 ]*"}),
     )
 
 
@@ -74,7 +74,7 @@ class PhoneCodeForm(forms.Form):
     code = forms.CharField(
         label="Code from the text message",
         max_length=12,
-        widget=forms.TextInput(attrs={**_CODE_ATTRS, "pattern": r"[0-9 ]*", "autofocus": True}),
+        widget=forms.TextInput(attrs={**CODE_ATTRS, "pattern": r"[0-9 ]*", "autofocus": True}),
     )
 
 
@@ -169,7 +169,7 @@ class DeleteAccountForm(forms.Form):
         max_length=20,
         required=False,
         help_text="From your authenticator app or text message, or a recovery code.",
-        widget=forms.TextInput(attrs={**_CODE_ATTRS, "inputmode": "text"}),
+        widget=forms.TextInput(attrs={**CODE_ATTRS, "inputmode": "text"}),
     )
     confirm = forms.BooleanField(label="I understand this cannot be undone.")
 

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.models import NotificationChannel, NotificationPreference, User
-from accounts.notifications import EVENT_TYPES
+from accounts.models import NotificationChannel, User
+from accounts.selectors import notification_preferences
 from accounts.services.emails import send_account_email
 from cryptovault.events import broadcast_on_commit, user_group
 
 
 def chosen_channels(user: User, event_type: str) -> set[str]:
-    channels = set(EVENT_TYPES[event_type].default_channels)
-    for pref in NotificationPreference.objects.visible_to(user).filter(event_type=event_type):
-        (channels.add if pref.enabled else channels.discard)(pref.channel)
-    return channels
+    """The channels the profile page shows as on for this type (the one rule: accounts.selectors)."""
+    return {channel for channel, on in notification_preferences(user=user)[event_type].items() if on}
 
 
 def notify(*, user: User, event_type: str, title: str, body: str, payload: dict[str, Any], link: str = "") -> set[str]:

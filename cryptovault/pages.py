@@ -21,6 +21,11 @@ from cryptovault.errors import DomainError
 T = TypeVar("T")
 
 
+def filters_applied(filterset) -> bool:
+    """Whether a list page's FilterSet narrows anything (the page then offers "Clear filters")."""
+    return any(filterset.data.get(name) for name in filterset.filters)
+
+
 def page_actor(request: HttpRequest) -> Actor:
     """The actor of a page (or admin) request."""
     return Actor.from_request(request)

@@ -5,8 +5,8 @@ the user's session cookie. So the handshake's `Origin` must be exactly the schem
 the request came to (the `Host` header, itself one of ALLOWED_HOSTS), or one of
 CSRF_TRUSTED_ORIGINS. Channels' AllowedHostsOriginValidator compares host names only: a page on
 another port or scheme of the same host (cookies do not care about ports) could read a signed-in
-user's /ws/events. The scheme is the connection's own (ws or wss), or X-Forwarded-Proto when
-TRUSTED_PROXY_COUNT says a proxy in front sets it, as for HTTP.
+user's /ws/events. The scheme is the connection's own (ws or wss), or X-Forwarded-Proto exactly when
+HTTP trusts it (SECURE_PROXY_SSL_HEADER, set behind a TLS proxy).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def origin_allowed(scope: dict) -> bool:
         return False
     scheme = "https" if scope.get("scheme") == "wss" else "http"
     forwarded = _header(scope, b"x-forwarded-proto")
-    if settings.TRUSTED_PROXY_COUNT > 0 and forwarded:
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and forwarded:  # trusted exactly when HTTP trusts it
         scheme = forwarded.split(",")[0].strip().lower()
     return origin.lower() == f"{scheme}://{host}".lower()
 

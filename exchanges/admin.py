@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from cryptovault.admin_gate import StaffGateAdminMixin
 from cryptovault.pages import page_actor
 from exchanges.errors import ConnectionRevoked
-from exchanges.models import ConnectionCheck, ExchangeConnection, Status
+from exchanges.models import ConnectionCheck, ExchangeConnection
 from exchanges.services.connections import connection_revoke
 from exchanges.services.health import connection_check
 
@@ -192,7 +192,7 @@ class ExchangeConnectionAdmin(StaffGateAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Revoke (wipe the keys)"), permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ExchangeConnection]):
         """Asks once, naming every connection, before wiping their keys (it cannot be undone)."""
-        active = queryset.exclude(status=Status.REVOKED).select_related("user")
+        active = queryset.active().select_related("user")
         if request.POST.get("confirmed") != "yes":
             context = {
                 **self.admin_site.each_context(request),

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from django import forms
 
+from accounts.forms import CODE_ATTRS
 from exchanges.catalogue import ExchangeSpec, exchange_choices
 from exchanges.models import ExchangeConnection, Feature
 from exchanges.services.keys import DEFAULT_FEATURES
 
 NICKNAME_MAX = ExchangeConnection._meta.get_field("nickname").max_length
 _SECRET_ATTRS = {"autocomplete": "off", "autocapitalize": "off", "autocorrect": "off", "spellcheck": "false"}
-_CODE_ATTRS = {"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off", "spellcheck": "false"}
 
 
 class SecretInput(forms.PasswordInput):
@@ -75,7 +75,7 @@ def add_code_field(form: forms.Form) -> None:
         max_length=20,
         required=False,
         help_text="6 digits from your authenticator app, or a recovery code (XXXXX-XXXXX).",
-        widget=forms.TextInput(attrs=_CODE_ATTRS),
+        widget=forms.TextInput(attrs=CODE_ATTRS),
     )
 
 

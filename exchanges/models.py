@@ -58,6 +58,9 @@ def validate_printable(value: str) -> None:
         raise ValidationError("Use printable characters only.")
 
 
+NICKNAME_TAKEN = "You already have a connection with this nickname."
+
+
 class ExchangeConnectionQuerySet(OwnedQuerySet):
     def active(self) -> ExchangeConnectionQuerySet:
         return self.exclude(status=Status.REVOKED)
@@ -102,7 +105,7 @@ class ExchangeConnection(models.Model):
                 Lower("nickname"),
                 condition=Q(revoked_at__isnull=True),
                 name="exchange_connection_nickname_unique",
-                violation_error_message="You already have a connection with this nickname.",
+                violation_error_message=NICKNAME_TAKEN,
             )
         ]
         indexes = [models.Index(fields=["user", "status"])]

@@ -10,7 +10,7 @@ from celery import shared_task
 
 from cryptovault.actor import Actor
 from cryptovault.errors import DomainError
-from exchanges.models import ExchangeConnection
+from exchanges.models import ConnectionCheck, ExchangeConnection
 from exchanges.services.health import connection_check
 
 
@@ -30,7 +30,11 @@ def check_connection(self, connection_id: int) -> str:
     if connection is None:
         return "gone"
     try:
-        result = connection_check(actor=Actor.for_task(self.request.id), connection=connection, trigger="scheduled")
+        result = connection_check(
+            actor=Actor.for_task(self.request.id),
+            connection=connection,
+            trigger=ConnectionCheck.Trigger.SCHEDULED,
+        )
     except DomainError as refused:  # revoked meanwhile, or keys no encryption key opens
         return refused.code
     return result.code

@@ -42,10 +42,6 @@ def _ring() -> tuple[MultiFernet, dict[str, Fernet], str]:
     return _keyring(tuple(settings.FIELD_ENCRYPTION_KEYS))
 
 
-def fernet() -> MultiFernet:
-    return _ring()[0]
-
-
 def current_key_id() -> str:
     """The id of the key new values are encrypted with (the first of FIELD_ENCRYPTION_KEYS)."""
     return _ring()[2]
@@ -64,11 +60,10 @@ def encrypt_text(plaintext: str) -> str:
 
 def decrypt_text(stored: str) -> str:
     multi, by_id, _current = _ring()
-    parts = stored.split(":", 2)
-    token = parts[2] if len(parts) == 3 and parts[0] == VERSION else stored
-    fernet_for_id = by_id.get(parts[1]) if len(parts) == 3 else None
+    kid = stored_key_id(stored)
+    token = stored.split(":", 2)[2] if kid is not None else stored
     try:
-        return (fernet_for_id or multi).decrypt(token.encode()).decode()
+        return (by_id.get(kid or "") or multi).decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise DecryptionError("No configured FIELD_ENCRYPTION_KEYS entry decrypts this value.") from exc
 

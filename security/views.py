@@ -17,6 +17,7 @@ from django.views import View
 from django_filters.views import FilterMixin, FilterView
 
 from cryptovault.api.pagination import StandardPagination
+from cryptovault.pages import filters_applied
 from security.exports import activity_csv_response
 from security.filters import AuditEventFilterSet
 from security.selectors import activity_rows, audit_events_for
@@ -37,7 +38,7 @@ class ActivityView(ActivityMixin, FilterView):
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
         context["rows"] = activity_rows(context["object_list"])
-        context["filtered"] = any(filterset.data.get(name) for name in filterset.filters)
+        context["filtered"] = filters_applied(filterset)
         return context
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from cryptovault.admin_gate import StaffGateAdminMixin
 from cryptovault.pages import page_actor
 from trading.errors import AlertNotActive
-from trading.models import AlertStatus, PriceAlert
+from trading.models import PriceAlert
 from trading.services.alerts import alert_cancel
 
 
@@ -63,7 +63,7 @@ class PriceAlertAdmin(StaffGateAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Cancel the selected active alerts"), permissions=["cancel"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[PriceAlert]) -> None:
         actor, cancelled, skipped = page_actor(request), 0, 0
-        for alert in queryset.filter(status=AlertStatus.ACTIVE).select_related("user"):
+        for alert in queryset.active().select_related("user"):
             try:
                 alert_cancel(actor=actor, alert=alert)
             except AlertNotActive:  # fired between the list and the click

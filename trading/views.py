@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from django_filters.views import FilterView
 
 from cryptovault.api.pagination import StandardPagination
-from cryptovault.pages import page_actor, submit
+from cryptovault.pages import filters_applied, page_actor, submit
 from trading.filters import PriceAlertFilterSet, symbol_choices
 from trading.models import NOTE_MAX_LENGTH, AlertKind, PriceAlert
 from trading.selectors import alert_for, alerts_for
@@ -82,7 +82,7 @@ class AlertsView(LoginRequiredMixin, FilterView):
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
         context["form"] = self.form or AlertForm()
-        context["filtered"] = any(filterset.data.get(name) for name in filterset.filters)
+        context["filtered"] = filters_applied(filterset)
         return context
 
 

@@ -209,13 +209,17 @@ def _stored(exchange: str, symbol: str, timeframe: str):
     return Candle.objects.filter(exchange=exchange, symbol=symbol, timeframe=timeframe)
 
 
+def _stored_timeframes(exchanges: list[str], symbol: str) -> set[tuple[str, str]]:
+    """(exchange, timeframe) pairs stored for `symbol`: one query, where asking per pair took up to 24."""
+    return set(
+        Candle.objects.filter(exchange__in=exchanges, symbol=symbol).values_list("exchange", "timeframe").distinct()
+    )
+
+
 def served_timeframes(symbol: str) -> dict[str, str | None]:
     """Each chart timeframe and a stored timeframe that can draw it (itself, or a finer one that divides it, as
     `candles_for` aggregates), None when nothing fine enough is stored (the chart disables that button)."""
-    exchanges = {settings.MARKET_DATA_EXCHANGE, FIXTURE_EXCHANGE}
-    stored = set(
-        Candle.objects.filter(exchange__in=exchanges, symbol=symbol).values_list("timeframe", flat=True).distinct()
-    )
+    stored = {tf for _exchange, tf in _stored_timeframes([settings.MARKET_DATA_EXCHANGE, FIXTURE_EXCHANGE], symbol)}
     finest_first = sorted((tf for tf in stored if tf in SECONDS), key=SECONDS.get)
     return {
         timeframe: next((tf for tf in finest_first if SECONDS[timeframe] % SECONDS[tf] == 0), None)
@@ -223,23 +227,21 @@ def served_timeframes(symbol: str) -> dict[str, str | None]:
     }
 
 
-def _sources(exchanges: list[str], symbol: str, timeframe: str) -> list[tuple[str, str]]:
+def _sources(exchanges: list[str], stored: set[tuple[str, str]], timeframe: str) -> list[tuple[str, str]]:
     """(exchange, stored timeframe) that can serve `timeframe`, best first: the exchange asked for,
     then the coarsest timeframe that divides the one asked for."""
     target = SECONDS[timeframe]
     dividing = [tf for tf, step in SECONDS.items() if step <= target and target % step == 0]  # finest first
-    return [
-        (exchange, tf) for exchange in exchanges for tf in reversed(dividing) if _stored(exchange, symbol, tf).exists()
-    ]
+    return [(exchange, tf) for exchange in exchanges for tf in reversed(dividing) if (exchange, tf) in stored]
 
 
-def _nothing_to_serve(exchanges: list[str], symbol: str, timeframe: str) -> ValidationError:
-    stored = [tf for tf in SECONDS for exchange in exchanges if _stored(exchange, symbol, tf).exists()]
-    if not stored:
+def _nothing_to_serve(stored: set[tuple[str, str]], symbol: str) -> ValidationError:
+    timeframes = [tf for _exchange, tf in stored if tf in SECONDS]
+    if not timeframes:
         return ValidationError(
             {"symbol": f"No candles are stored for {symbol} yet (manage.py import_candles --offline loads them)."}
         )
-    finest = min(stored, key=SECONDS.__getitem__)
+    finest = min(timeframes, key=SECONDS.__getitem__)
     return ValidationError(
         {"timeframe": f"The finest candles stored for {symbol} are {finest}: ask for {finest} or longer."}
     )
@@ -305,9 +307,10 @@ def candles_for(
     symbol = parse_symbol(symbol)
     start_s, end_s = _checked_input(timeframe, start, end, days)
     exchanges = [exchange] if exchange else list(dict.fromkeys([settings.MARKET_DATA_EXCHANGE, FIXTURE_EXCHANGE]))
-    sources = _sources(exchanges, symbol, timeframe)
+    stored = _stored_timeframes(exchanges, symbol)
+    sources = _sources(exchanges, stored, timeframe)
     if not sources:
-        raise _nothing_to_serve(exchanges, symbol, timeframe)
+        raise _nothing_to_serve(stored, symbol)
     step = SECONDS[timeframe]
 
     if end_s is not None:

@@ -32,7 +32,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
@@ -90,7 +89,7 @@ class PricesConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(PRICES_GROUP, self.channel_name)
         await self.accept()
         try:
-            snapshot = await database_sync_to_async(last_tick_payload)()
+            snapshot = await _redis(last_tick_payload)()  # the cache or the exchange: no database
         except Exception:
             logger.exception("No snapshot for a /ws/prices client")
             await self._error("snapshot_unavailable", "Prices are not available right now; the next tick brings them.")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -13,7 +14,7 @@ from accounts.notify import notify
 from cryptovault.actor import Actor
 from exchanges.catalogue import exchange_spec
 from exchanges.credentials import wipe
-from exchanges.models import ExchangeConnection, Status
+from exchanges.models import NICKNAME_TAKEN, ExchangeConnection, Status
 from exchanges.services.state import announce, copy_state, refuse_revoked
 from security.audit import audit_record
 
@@ -44,7 +45,7 @@ def connection_update(
             audit_record("exchange.updated", actor=actor, user=locked.user, connection_id=locked.pk, **changed)
             announce(locked)
     except IntegrityError as exc:  # the same nickname taken a moment ago by another request
-        raise ValidationError({"nickname": "You already have a connection with this nickname."}) from exc
+        raise ValidationError({"nickname": NICKNAME_TAKEN}) from exc
     copy_state(locked, into=connection)
     return connection
 
@@ -70,7 +71,7 @@ def connection_revoke(*, actor: Actor, connection: ExchangeConnection) -> Exchan
                     "its keys deleted here. Delete the key on the exchange too, and connect again with a new key "
                     "if you still want to trade.",
                     payload={"connection_id": locked.pk, "status": locked.status},
-                    link=f"{actor.site_url}/exchanges/" if actor.site_url else "",
+                    link=actor.site_url + reverse("exchanges:connections") if actor.site_url else "",
                 )
     copy_state(locked, into=connection)
     return connection

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.urls import reverse
 
 from accounts.notify import notify
 from cryptovault.actor import Actor
@@ -113,7 +114,7 @@ def status_changed(actor: Actor, connection: ExchangeConnection, before: str, re
         else f"Your {exchange_spec(connection.exchange).name} connection “{connection.nickname}” is {label}: "
         f"{result.message}"
     )
-    link = f"{actor.site_url}/exchanges/" if actor.site_url else ""
+    link = actor.site_url + reverse("exchanges:connections") if actor.site_url else ""
     notify(
         user=connection.user,
         event_type="exchanges",

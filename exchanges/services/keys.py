@@ -17,7 +17,7 @@ from cryptovault.actor import Actor
 from exchanges.catalogue import ExchangeSpec, exchange_spec
 from exchanges.credentials import checked_credentials, seal_into
 from exchanges.errors import ConnectionTestFailed
-from exchanges.models import ConnectionCheck, ExchangeConnection, Feature, Status
+from exchanges.models import NICKNAME_TAKEN, ConnectionCheck, ExchangeConnection, Feature, Status
 from exchanges.probe import ProbeResult, probe
 from exchanges.services.health import status_changed
 from exchanges.services.state import announce, apply_result, copy_state, record_check, refuse_revoked
@@ -107,7 +107,7 @@ def connection_create(
         with transaction.atomic():
             _save_new(actor, connection, result, spec)
     except IntegrityError as exc:  # the same nickname saved a moment ago by another request
-        raise ValidationError({"nickname": "You already have a connection with this nickname."}) from exc
+        raise ValidationError({"nickname": NICKNAME_TAKEN}) from exc
     return connection, result
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_filters.views import FilterView
 
 from cryptovault.api.pagination import StandardPagination
-from cryptovault.pages import page_actor, submit
+from cryptovault.pages import filters_applied, page_actor, submit
 from cryptovault.ratelimits import rate_limited
 from exchanges.catalogue import exchange_spec
 from exchanges.errors import ConnectionTestFailed
@@ -60,7 +60,7 @@ class ConnectionsView(LoginRequiredMixin, FilterView):
             for connection in context["object_list"]
         ]
         context["show_revoked"] = self.show_revoked()
-        context["filtered"] = context["show_revoked"] or any(filterset.data.get(name) for name in filterset.filters)
+        context["filtered"] = context["show_revoked"] or filters_applied(filterset)
         return context
 
 

@@ -62,7 +62,9 @@ def _credentials(request: HttpRequest, form: CredentialsForm) -> HttpResponse:
 
 def _back_to_keys_url(state: WizardState) -> str:
     """Step 2 again with what is not secret filled in; the keys are typed again."""
-    query = {"exchange": state.exchange, "nickname": state.nickname, "features": state.features}
+    # `features=` with no value says "none chosen": urlencode would drop an empty list, and step 2
+    # would then offer the defaults again.
+    query = {"exchange": state.exchange, "nickname": state.nickname, "features": state.features or [""]}
     if state.sandbox:
         query["sandbox"] = "1"
     return f"{reverse('exchanges:connect')}?{urlencode(query, doseq=True)}"
@@ -107,7 +109,7 @@ def connect(request: HttpRequest) -> HttpResponse:
     if nickname := request.GET.get("nickname", "").strip():
         initial["nickname"] = nickname
     if "features" in request.GET:
-        initial["features"] = request.GET.getlist("features")
+        initial["features"] = [feature for feature in request.GET.getlist("features") if feature]
     return _credentials(request, CredentialsForm(spec=spec, initial=initial))
 
 

@@ -452,3 +452,12 @@ def test_an_exchange_without_a_guide_is_not_found(owner_client):
 def test_the_pages_ask_to_sign_in(client):
     for url in ("/exchanges/", CONNECT, "/exchanges/security/", "/exchanges/guides/binance/"):
         assert client.get(url)["Location"].startswith("/accounts/login/")
+
+
+def test_going_back_to_the_keys_keeps_no_feature_chosen_as_none(trader, emulated_exchanges, binance_keys):
+    """Found in review: with every feature unticked, "back to the keys" offered the defaults again."""
+    tested = trader.post(TEST, keys_form("binance", binance_keys, features=[]))
+    back = re.search(r'href="(/exchanges/connect/\?[^"]+)"', html.unescape(tested.content.decode())).group(1)
+    assert "features=" in back
+    page = trader.get(back).content.decode()
+    assert not re.search(r'name="features" value="(trading|wallet|paper)"[^>]*checked', page)

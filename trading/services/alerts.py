@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -193,7 +194,7 @@ def alert_fire(*, actor: Actor, alert: PriceAlert, ticker: Ticker) -> bool:
             title=title,
             body=body,
             payload={"alert_id": alert.pk, **{k: v for k, v in payload.items() if k != "id"}},
-            link=f"{actor.site_url}/alerts/" if actor.site_url else "",
+            link=actor.site_url + reverse("trading:alerts") if actor.site_url else "",
         )
         broadcast_on_commit(user_group(alert.user_id), "alert.fired", payload)
     return True

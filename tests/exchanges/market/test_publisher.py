@@ -155,6 +155,7 @@ def test_the_lock_of_a_publisher_that_died_expires_and_another_takes_over(exchan
     successor = Publisher().start()
     assert successor.said("waiting to take over")
     assert successor.said("Publishing prices", timeout=5)
+    assert successor.said("1 tick (0 failed)")  # halting before its first tick would leave nothing to hear
     successor.halt()
     assert listener.next()["event"] == "prices.tick"
 
