@@ -37,5 +37,10 @@ EVENT_TYPES: dict[str, EventType] = {
             "Price alerts: a price alert you set is reached",
             frozenset({NotificationChannel.IN_APP, NotificationChannel.EMAIL}),
         ),
+        EventType(
+            "orders",
+            "Orders: an order is placed, filled, cancelled, rejected or expires (email off unless you turn it on)",
+            frozenset({NotificationChannel.IN_APP}),
+        ),
     )
 }

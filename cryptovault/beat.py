@@ -41,6 +41,16 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": Every(seconds=settings.CONNECTION_CHECK_MINUTES * 60),
         "description": "Re-tests every active exchange connection (one task each); notifies owners of status changes.",
     },
+    "trading-sync-exchange-accounts": {
+        "task": "trading.sync_exchange_accounts",
+        "schedule": Every(seconds=settings.ORDER_SYNC_SECONDS),
+        "description": "Syncs every active exchange account (one task each): balances, open orders and their fills.",
+    },
+    "trading-equity-snapshot": {
+        "task": "trading.snapshot_equity",
+        "schedule": Cron(minute="5", hour="0"),
+        "description": "Takes each user's equity snapshot of the day (total value and holdings) for the analytics.",
+    },
 }
 
 INSTALLED_FROM_CODE = "Installed from cryptovault/beat.py"

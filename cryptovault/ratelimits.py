@@ -4,6 +4,7 @@ A limit is a fixed window counted per subject (a client IP or a user) in one Red
 
     ratelimit:<scope>:<window seconds>:<subject>
     ratelimit:group:login:60:ip:198.51.100.7     a `rate_limited("login")` group, per client IP
+    ratelimit:group:orders:60:user:42            a `rate_limited("orders", per="user")` group, per user
     ratelimit:api:anon:60:ip:198.51.100.7        the API budget of an anonymous client
     ratelimit:api:user:60:user:42                the API budget of a signed-in user
 
@@ -15,7 +16,10 @@ round trip, whether it is the API budget alone or the API budget plus an endpoin
 
 Two ways in:
 - `rate_limited(group)` on a view: only POSTs count, per client IP, against
-  `settings.RATE_LIMITS[group]`. On a plain Django view it counts at once. On a DRF view (via
+  `settings.RATE_LIMITS[group]`; `rate_limited(group, per="user")` counts per signed-in user
+  instead (order placement: one budget per trader whether the orders come from the trade ticket,
+  a JWT script or an API key, from one address or many; a visitor not signed in is counted per
+  IP). On a plain Django view it counts at once. On a DRF view (via
   `method_decorator(..., name="dispatch")`) it only registers the group on the request
   (`request.rate_limit_groups`), and `cryptovault.api.throttling.RateLimitThrottle` counts it
   in the same round trip as the API budget.
@@ -33,13 +37,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial, wraps
-from typing import Any
+from typing import Any, Literal
 
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.exception import response_for_exception
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from rest_framework.settings import api_settings
 
@@ -47,6 +51,8 @@ from cryptovault.clientip import client_ip
 
 KEY_PREFIX = "ratelimit:"
 TOO_MANY_ATTEMPTS = "Too many attempts from your network. Wait a minute and try again."
+
+Per = Literal["ip", "user"]
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^\s*(?P<count>\d+)\s*/\s*(?P<multiplier>\d*)\s*(?P<unit>[smhd])[a-z]*\s*$")
@@ -83,9 +89,27 @@ class Limit:
         return f"{KEY_PREFIX}{self.scope}:{self.rate.seconds}:{self.subject}"
 
 
-def group_limit(group: str, ip: str) -> Limit:
-    """The `rate_limited(group)` limit for one client IP (page and API share it)."""
-    return Limit(scope=f"group:{group}", subject=f"ip:{ip}", rate=rate_parse(settings.RATE_LIMITS[group]))
+def group_limit(group: str, ip: str, *, per: Per = "ip", user: Any = None) -> Limit:
+    """The `rate_limited(group)` limit for one client IP, or for one user with `per="user"` (page
+    and API share it). A per-user group falls back to the IP for a caller not signed in."""
+    signed_in = per == "user" and user is not None and user.is_authenticated
+    subject = f"user:{user.pk}" if signed_in else f"ip:{ip}"
+    return Limit(scope=f"group:{group}", subject=subject, rate=rate_parse(settings.RATE_LIMITS[group]))
+
+
+def _window_text(seconds: int) -> str:
+    named = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
+    return named.get(seconds, f"{seconds} seconds")
+
+
+def too_many_message(limit: Limit, state: RateLimitState) -> str:
+    """What a refused client reads: the network's words for a per-IP group, the numbers for a user's."""
+    if not limit.subject.startswith("user:"):
+        return TOO_MANY_ATTEMPTS
+    return (
+        f"Too many requests of this kind from your account: at most {limit.rate.limit} per "
+        f"{_window_text(limit.rate.seconds)}. Try again in {state.reset_seconds} seconds."
+    )
 
 
 def api_limit(user: Any, ip: str) -> Limit | None:
@@ -183,24 +207,25 @@ def rate_limit_record(request: HttpRequest, states: Iterable[RateLimitState]) ->
     return request.rate_limit
 
 
-def rate_limit_groups(request: HttpRequest) -> tuple[str, ...]:
-    """The groups `rate_limited` registered on this request for the API throttle to count."""
+def rate_limit_groups(request: HttpRequest) -> tuple[tuple[str, Per], ...]:
+    """The groups `rate_limited` registered on this request for the API throttle to count, each with
+    whom it counts (`"ip"` or `"user"`)."""
     return getattr(request, "rate_limit_groups", ())
 
 
-def too_many_attempts(request: HttpRequest, state: RateLimitState) -> HttpResponse:
+def too_many_attempts(request: HttpRequest, state: RateLimitState, message: str = TOO_MANY_ATTEMPTS) -> HttpResponse:
     """The answer to a refused POST of a plain Django view: JSON under /api/, else the error page."""
     # Imported here: DRF imports the throttle (and so this module) while rest_framework.views,
     # which cryptovault.api.errors needs, is still loading.
     from cryptovault.api.errors import error_body
 
     if request.path.startswith("/api/"):
-        response = JsonResponse(error_body(detail=TOO_MANY_ATTEMPTS, code="rate_limited"), status=429)
+        response = JsonResponse(error_body(detail=message, code="rate_limited"), status=429)
     else:
         response = render(
             request,
             "error.html",
-            {"status": 429, "title": "Too many attempts", "message": TOO_MANY_ATTEMPTS},
+            {"status": 429, "title": "Too many attempts", "message": message},
             status=429,
         )
     response["Retry-After"] = str(state.reset_seconds)
@@ -223,24 +248,32 @@ def _throttle_counts_groups(view: Callable[..., Any]) -> bool:
     return any(getattr(throttle, "counts_rate_limit_groups", False) for throttle in throttle_classes)
 
 
-def rate_limited(group: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Limit POSTs to the decorated view by `settings.RATE_LIMITS[group]` per client IP.
+def rate_limited(
+    group: str, *, per: Per = "ip"
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """Limit POSTs to the decorated view by `settings.RATE_LIMITS[group]` per client IP, or per
+    signed-in user with `per="user"`.
 
     Pages: `@rate_limited("login")`; DRF views: `@method_decorator(rate_limited("login"), name="dispatch")`.
+    Order placement, page and API alike: `rate_limited("orders", per="user")`.
     """
+    if per not in ("ip", "user"):
+        raise ImproperlyConfigured(f"rate_limited({group!r}, per={per!r}): per is 'ip' or 'user'")
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method != "POST":
                 return view(request, *args, **kwargs)
             if _throttle_counts_groups(view):
-                request.rate_limit_groups = (*rate_limit_groups(request), group)
+                request.rate_limit_groups = (*rate_limit_groups(request), (group, per))
                 return view(request, *args, **kwargs)
-            (state,) = count_request([group_limit(group, client_ip(request))])
+            limit = group_limit(group, client_ip(request), per=per, user=getattr(request, "user", None))
+            (state,) = count_request([limit])
             shown = rate_limit_record(request, [state]) or state
+            response: HttpResponseBase
             if state.exceeded:
-                response = too_many_attempts(request, state)
+                response = too_many_attempts(request, state, too_many_message(limit, state))
             else:
                 try:
                     response = view(request, *args, **kwargs)

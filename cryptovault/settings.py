@@ -320,6 +320,8 @@ RATE_LIMITS = {
     "forgot_password": env.str("RATE_LIMIT_FORGOT_PASSWORD", default="3/m"),
     "reset_password": env.str("RATE_LIMIT_RESET_PASSWORD", default="5/m"),
     "connection_test": env.str("RATE_LIMIT_CONNECTION_TEST", default="10/m"),
+    # Per user, not per IP: order placement on pages and API (trading).
+    "orders": env.str("RATE_LIMIT_ORDERS", default="20/m"),
 }
 
 SIMPLE_JWT = {
@@ -372,6 +374,16 @@ PRICE_TICK_SECONDS = env.float("PRICE_TICK_SECONDS", default=5.0)
 WS_PRICES_MAX_PER_IP = env.int("WS_PRICES_MAX_PER_IP", default=20)
 # Seconds between heartbeats on /ws/prices; a client that misses two pongs is dropped.
 WS_HEARTBEAT_SECONDS = env.float("WS_HEARTBEAT_SECONDS", default=30.0)
+
+# --- Trading -----------------------------------------------------------------------------------
+# What a new (or reset) paper account holds, in USDT.
+PAPER_STARTING_BALANCE = env.str("PAPER_STARTING_BALANCE", default="10000")
+# Paper market orders (and triggered stops) fill this many basis points worse than the price.
+PAPER_SLIPPAGE_BPS = env.int("PAPER_SLIPPAGE_BPS", default=5)
+# Seconds between two syncs of open exchange orders and balances (Celery beat).
+ORDER_SYNC_SECONDS = env.int("ORDER_SYNC_SECONDS", default=60)
+# Open orders one user may hold across accounts (every tick reads them).
+MAX_OPEN_ORDERS_PER_USER = env.int("MAX_OPEN_ORDERS_PER_USER", default=200)
 
 # --- Email -------------------------------------------------------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://")  # EMAIL_BACKEND, EMAIL_HOST, ...

@@ -58,7 +58,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("security/", include("security.urls")),
     path("exchanges/", include("exchanges.urls")),
-    path("alerts/", include("trading.urls")),
+    path("", include("trading.urls")),  # /alerts/, /portfolio/, /trade/, /orders/, /transactions/, ...
     path("market/", include("exchanges.market.urls")),
     path("api/v1/", include(("cryptovault.api.urls", "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -11,13 +11,16 @@ from django.views.decorators.csrf import requires_csrf_token
 
 from cryptovault.api.errors import error_body
 from exchanges.views.market import market_strip
+from trading.views.portfolio import portfolio_summary
 
 logger = logging.getLogger(__name__)
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "cryptovault/dashboard.html", {"market": market_strip()})
+    """The ticker strip and the portfolio card (total value, allocation, PnL), both live: the strip from
+    /ws/prices, the card fetched again by htmx when an order event or a tick arrives (static/js/trade.js)."""
+    return render(request, "cryptovault/dashboard.html", {"market": market_strip(), **portfolio_summary(request.user)})
 
 
 _ERRORS = {

@@ -21,6 +21,13 @@ from security.models import AuditEvent
 
 # What each recorded action means, in words. An action missing here still shows, by its code.
 ACTION_LABELS: dict[str, str] = {
+    "order.placed": "Order placed",
+    "order.cancelled": "Order cancelled",
+    "order.rejected": "Order rejected",
+    "paper.opened": "Paper account opened",
+    "paper.reset": "Paper account reset",
+    "trading_account.opened": "Exchange trading account opened",
+    "trading_account.closed": "Exchange trading account closed",
     "auth.signed_in": "Signed in",
     "auth.signed_out": "Signed out",
     "auth.sign_in_failed": "Sign-in failed",

@@ -159,3 +159,59 @@ OWNED_ROUTES += [
     OwnedRoute("v1:trading:alert-detail", make=a_price_alert, methods=("GET", "DELETE")),
     OwnedRoute("trading:alert_cancel", make=a_price_alert, methods=("GET", "POST")),
 ]
+
+
+def a_paper_account(user: User) -> Model:
+    from trading.services.accounts import paper_account_open
+
+    return paper_account_open(actor=TEST_ACTOR, user=user)
+
+
+def an_open_order(user: User) -> Model:
+    """A paper limit buy far below the market: it rests, open, reserving its quote."""
+    from decimal import Decimal
+
+    from tests.trading.helpers import publish
+    from trading.services.orders import order_place
+
+    publish({"BTC/USDT": "65000"})
+    return order_place(
+        actor=TEST_ACTOR,
+        account=a_paper_account(user),
+        symbol="BTC/USDT",
+        side="buy",
+        type="limit",
+        quantity=Decimal("0.002"),
+        price=Decimal("10000"),
+    ).order
+
+
+def never_reset(account: Model) -> bool:
+    return not account.ledger_entries.filter(kind="reset").exists()
+
+
+def still_open_and_reserved(order: Model) -> bool:
+    order.refresh_from_db()
+    return order.is_open and order.reserved_amount > 0 and order.account.balances.get(asset="USDT").locked > 0
+
+
+OWNED_ROUTES += [
+    OwnedRoute("trading:order_detail", make=an_open_order, methods=("GET",)),
+    OwnedRoute(
+        "trading:order_cancel", make=an_open_order, methods=("GET", "POST"), still_intact=still_open_and_reserved
+    ),
+    OwnedRoute("trading:paper_reset", make=a_paper_account, methods=("GET", "POST"), still_intact=never_reset),
+]
+
+OWNED_ROUTES += [
+    OwnedRoute("v1:trading:account-detail", make=a_paper_account, methods=("GET",)),
+    OwnedRoute(
+        "v1:trading:account-reset",
+        make=a_paper_account,
+        methods=("POST",),
+        data={"confirm": True},
+        still_intact=never_reset,
+    ),
+    OwnedRoute("v1:trading:order-detail", make=an_open_order, methods=("GET",)),
+    OwnedRoute("v1:trading:order-cancel", make=an_open_order, methods=("POST",), still_intact=still_open_and_reserved),
+]

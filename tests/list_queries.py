@@ -117,3 +117,120 @@ LIST_ROUTES += [
     ListRoute("trading:alerts", add_row=a_price_alert, queries=2, rows=b'data-testid="alert-row"'),
     ListRoute("v1:trading:alert-list", add_row=a_price_alert, queries=3),
 ]
+
+
+def an_order_page_row(user: User) -> Any:
+    from tests.access_matrix import an_open_order
+
+    return an_open_order(user)
+
+
+def a_ledger_entry(user: User) -> Any:
+    """One more entry: a 1 USDT adjustment (the first call also opens the paper account, its deposit)."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from tests.access_matrix import a_paper_account
+    from trading.models import EntryKind
+    from trading.services.ledger import lock_balances, post_entry
+
+    account = a_paper_account(user)
+    with transaction.atomic():
+        balance = lock_balances(account, ["USDT"])["USDT"]
+        return post_entry(balance=balance, kind=EntryKind.ADJUSTMENT, amount=Decimal("1"))
+
+
+LIST_ROUTES += [
+    ListRoute("trading:orders", add_row=an_order_page_row, queries=1, rows=b'data-testid="open-order-row"'),
+    ListRoute("trading:order_history", add_row=an_order_page_row, queries=3, rows=b'data-testid="order-row"'),
+    ListRoute("trading:transactions", add_row=a_ledger_entry, queries=3, rows=b'data-testid="transaction-row"'),
+]
+
+
+# --- trading: accounts, orders, trades, transactions, equity history (API) ---
+def a_paper_price() -> None:
+    from tests.trading.helpers import publish
+
+    publish({"BTC/USDT": "65000"})
+
+
+def a_trading_account(user: User) -> Any:
+    """The paper account first, then one exchange account per new connection (saved untested)."""
+    from trading.models import TradingAccount
+    from trading.services.accounts import paper_account_open
+
+    if not TradingAccount.objects.visible_to(user).exists():
+        return paper_account_open(actor=TEST_ACTOR, user=user)
+    count = TradingAccount.objects.visible_to(user).count()
+    keys = {"api_key": "list-key-0002", "secret": "list-secret-0002"}
+    return connect(user, keys, nickname=f"Trading {count}", save_untested=True).trading_account
+
+
+def an_api_order(user: User) -> Any:
+    from decimal import Decimal
+
+    from trading.services.accounts import paper_account_open
+    from trading.services.orders import order_place
+
+    a_paper_price()
+    account = paper_account_open(actor=TEST_ACTOR, user=user)
+    return order_place(
+        actor=TEST_ACTOR,
+        account=account,
+        symbol="BTC/USDT",
+        side="buy",
+        type="limit",
+        quantity=Decimal("0.001"),
+        price=Decimal("10000"),
+    ).order
+
+
+def a_fill(user: User) -> Any:
+    from decimal import Decimal
+
+    from trading.services.accounts import paper_account_open
+    from trading.services.orders import order_place
+
+    a_paper_price()
+    account = paper_account_open(actor=TEST_ACTOR, user=user)
+    return order_place(
+        actor=TEST_ACTOR, account=account, symbol="BTC/USDT", side="buy", type="market", quantity=Decimal("0.001")
+    ).order
+
+
+def a_ledger_row(user: User) -> Any:
+    """The opening deposit first, then one adjustment entry per call."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from trading.models import EntryKind, TradingAccount
+    from trading.services.accounts import paper_account_open
+    from trading.services.ledger import lock_balances, post_entry
+
+    if not TradingAccount.objects.visible_to(user).exists():
+        return paper_account_open(actor=TEST_ACTOR, user=user)
+    account = paper_account_open(actor=TEST_ACTOR, user=user)
+    with transaction.atomic():
+        balance = lock_balances(account, ["USDT"])["USDT"]
+        return post_entry(balance=balance, kind=EntryKind.ADJUSTMENT, amount=Decimal(1), note="list test")
+
+
+def an_equity_snapshot(user: User) -> Any:
+    from datetime import date, timedelta
+
+    from trading.models import EquitySnapshot
+    from trading.services.portfolio import equity_snapshot_take
+
+    days = EquitySnapshot.objects.visible_to(user).count()
+    return equity_snapshot_take(user=user, day=date(2026, 1, 1) + timedelta(days=days))
+
+
+LIST_ROUTES += [
+    ListRoute("v1:trading:account-list", add_row=a_trading_account, queries=3),
+    ListRoute("v1:trading:order-list", add_row=an_api_order, queries=3),
+    ListRoute("v1:trading:trade-list", add_row=a_fill, queries=3),
+    ListRoute("v1:trading:transaction-list", add_row=a_ledger_row, queries=3),
+    ListRoute("v1:trading:portfolio-history", add_row=an_equity_snapshot, queries=3),
+]

@@ -24,3 +24,59 @@ class AlertLimitReached(DomainError):
         super().__init__(
             f"You have {limit} active alerts, the most we keep per account. Cancel one you no longer need first."
         )
+
+
+# Orders ------------------------------------------------------------------------------------------
+
+
+class InsufficientFunds(DomainError):
+    """Placing would spend more than the account has free; the answer carries the numbers."""
+
+    status_code = 400
+    code = "insufficient_funds"
+
+    def __init__(self, *, asset: str, required: object, available: object, field: str | None = None):
+        self.asset, self.required, self.available = asset, required, available
+        super().__init__(
+            f"Insufficient {asset}: this order needs {required} {asset}, {available} {asset} is available.",
+            field=field,
+        )
+
+    @property
+    def extra(self) -> dict:
+        return {"asset": self.asset, "required": str(self.required), "available": str(self.available)}
+
+
+class ClientOrderIdConflict(DomainError):
+    status_code = 409
+    code = "client_order_id_conflict"
+    default_message = (
+        "An order with this client_order_id exists with different details. Use a new client_order_id for a new order."
+    )
+
+
+class OrderNotCancellable(DomainError):
+    status_code = 409
+    code = "order_not_cancellable"
+    default_message = "Only an open order can be cancelled: this one is already filled, cancelled, rejected or expired."
+
+
+class AccountInactive(DomainError):
+    status_code = 409
+    code = "account_inactive"
+    default_message = "This trading account is closed: its exchange connection was revoked."
+
+
+class OrderRejected(DomainError):
+    """The exchange refused the order. The order is kept, rejected, with the exchange's reason."""
+
+    status_code = 422
+    code = "order_rejected"
+
+    def __init__(self, message: str, *, order_id: int, reject_code: str):
+        self.order_id, self.reject_code = order_id, reject_code
+        super().__init__(message)
+
+    @property
+    def extra(self) -> dict:
+        return {"order_id": self.order_id, "reject_code": self.reject_code}

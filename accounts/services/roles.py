@@ -1,8 +1,8 @@
 """Roles as Django groups, so the admin and the API enforce them through permissions.
 
 - trader: the default (a user in neither other group is a trader); no admin access.
-- support: staff, may view accounts, sessions, lockouts, the audit log and exchange connections (never
-  their keys), change nothing.
+- support: staff, may view accounts, sessions, lockouts, the audit log, exchange connections (never
+  their keys), price alerts and trading (accounts, balances, ledger, orders, fills), change nothing.
 - admin: staff with every permission.
 """
 
@@ -32,6 +32,15 @@ SUPPORT_VIEWABLE = [
     # credentials are on no admin page, so support may read them to answer "why is my exchange red".
     ("exchanges", "exchangeconnection"),
     ("trading", "pricealert"),
+    # Trading: accounts, balances, the ledger, orders, fills and equity snapshots hold amounts and
+    # ids, never keys, so support may read them to answer "where did my order go"; only the
+    # admin role cancels orders or resets paper accounts (the change permission).
+    ("trading", "tradingaccount"),
+    ("trading", "balance"),
+    ("trading", "ledgerentry"),
+    ("trading", "order"),
+    ("trading", "fill"),
+    ("trading", "equitysnapshot"),
 ]
 
 

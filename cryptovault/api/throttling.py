@@ -2,8 +2,10 @@
 
 Per user once signed in, per client IP otherwise (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
 "user" and "anon"), plus every group `cryptovault.ratelimits.rate_limited` registered on the
-request (sign-in, sign-up...), all counted by `count_request` in one pipeline. Where the client
-stands is kept on the request for ApiHeadersMiddleware to send as X-RateLimit-*.
+request (sign-in, sign-up... per client IP; order placement per user), all counted by
+`count_request` in one pipeline. A per-user group is counted for the user DRF authenticated (JWT,
+API key or session), so a trader's orders share one budget whichever way they arrive. Where the
+client stands is kept on the request for ApiHeadersMiddleware to send as X-RateLimit-*.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from cryptovault.ratelimits import (
     group_limit,
     rate_limit_groups,
     rate_limit_record,
+    too_many_message,
 )
 
 if TYPE_CHECKING:  # rest_framework.views imports this module while it loads
@@ -34,9 +37,9 @@ class TooManyAttempts(exceptions.Throttled):
     default_detail = TOO_MANY_ATTEMPTS
     default_code = "rate_limited"
 
-    def __init__(self, wait: int) -> None:
-        super().__init__(wait=wait, detail=TOO_MANY_ATTEMPTS, code=self.default_code)
-        self.detail = exceptions.ErrorDetail(TOO_MANY_ATTEMPTS, self.default_code)  # no "Expected available in"
+    def __init__(self, wait: int, message: str = TOO_MANY_ATTEMPTS) -> None:
+        super().__init__(wait=wait, detail=message, code=self.default_code)
+        self.detail = exceptions.ErrorDetail(message, self.default_code)  # no "Expected available in"
 
 
 class RateLimitThrottle(throttling.BaseThrottle):
@@ -51,13 +54,16 @@ class RateLimitThrottle(throttling.BaseThrottle):
         django_request = request._request
         ip = client_ip(django_request)
         budget = api_limit(request.user, ip)
-        groups = [group_limit(group, ip) for group in rate_limit_groups(django_request)]
+        groups = [
+            group_limit(group, ip, per=per, user=request.user) for group, per in rate_limit_groups(django_request)
+        ]
         states = count_request([budget, *groups] if budget else groups)
         rate_limit_record(django_request, states)
         budget_state, group_states = (states[0], states[1:]) if budget else (None, states)
-        refused_groups = [state for state in group_states if state.exceeded]
-        if refused_groups:
-            raise TooManyAttempts(wait=max(state.reset_seconds for state in refused_groups))
+        refused = [(limit, state) for limit, state in zip(groups, group_states, strict=True) if state.exceeded]
+        if refused:
+            limit, state = max(refused, key=lambda pair: pair[1].reset_seconds)
+            raise TooManyAttempts(wait=state.reset_seconds, message=too_many_message(limit, state))
         if budget_state is not None and budget_state.exceeded:
             self._wait = budget_state.reset_seconds
             return False

@@ -1,4 +1,4 @@
-"""KuCoin spot, as ccxt's `kucoin` client sees it: market data and the account balances.
+"""KuCoin spot, as ccxt's `kucoin` client sees it: market data, the account balances and orders.
 
 KuCoin is the project's passphrase exchange. Private endpoints check KuCoin's v2 key scheme:
 `KC-API-KEY`, `KC-API-TIMESTAMP` (within 5 s of the server), `KC-API-PASSPHRASE` (base64
@@ -6,6 +6,11 @@ HMAC-SHA256 of the passphrase under the secret, so a wrong secret already fails 
 and `KC-API-SIGN` (base64 HMAC-SHA256 of timestamp + method + path with query + body). Errors use
 KuCoin's own codes and texts (400001 to 400006, HTTP 401). Futures and margin endpoints that ccxt's
 `load_markets()` asks for are served empty: the emulator lists spot pairs only.
+
+Orders use KuCoin's classic spot endpoints (the account has no high-frequency account, so ccxt picks
+them): placing answers with the order id only, as KuCoin does; the order, its fills and cancelling
+are read by id or by `clientOid`. Business refusals come back with HTTP 200 and KuCoin's code
+(200004 insufficient balance, 400100 with the rule broken), as on KuCoin.
 """
 
 from __future__ import annotations
@@ -13,14 +18,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from exchanges.emulator import market
-from exchanges.emulator.state import ApiKey, ExchangeState
+from exchanges.emulator.state import ApiKey, ExchangeState, Order, OrderRejected
 from exchanges.emulator.wire import Request, Response
 
 TIMESTAMP_TOLERANCE_MS = 5_000
+REJECTIONS = {
+    "insufficient_balance": ("200004", "Balance insufficient!"),
+    "lot_size": ("400100", "Order size increment invalid."),
+    "price_filter": ("400100", "Price increment invalid."),
+    "notional": ("400100", "Order funds below the minimum requirement."),
+    "unknown_order": ("400100", "order_not_exist_or_not_allow_to_cancel"),
+}
 HEADERS = ("KC-API-KEY", "KC-API-SIGN", "KC-API-TIMESTAMP", "KC-API-PASSPHRASE")
 
 
@@ -73,11 +87,27 @@ class Kucoin:
             ("GET", "/api/v1/isolated/symbols"): lambda request, key: [],
             ("GET", "/api/v3/market/orderbook/level2"): lambda request, key: self.book(request, 500),
             ("GET", "/api/v1/user/api-key"): self.api_key_info,
+            ("POST", "/api/v1/orders"): self.order_create,
+            ("GET", "/api/v1/orders"): self.orders_list,
+            ("GET", "/api/v1/fills"): self.fills,
         }
+        # Paths that carry an id: (method, pattern, handler(request, key, id)).
+        self.private_with_id: list[tuple[str, re.Pattern[str], Callable[[Request, ApiKey, str], object]]] = [
+            ("GET", re.compile(r"^/api/v1/orders/([^/]+)$"), self.order_get),
+            ("GET", re.compile(r"^/api/v1/order/client-order/([^/]+)$"), self.order_get_by_client_id),
+            ("DELETE", re.compile(r"^/api/v1/orders/([^/]+)$"), self.order_cancel),
+            ("DELETE", re.compile(r"^/api/v1/order/client-order/([^/]+)$"), self.order_cancel_by_client_id),
+        ]
+
+    def _with_id(self, request: Request) -> tuple[Callable[[Request, ApiKey, str], object], str] | None:
+        for method, pattern, handler in self.private_with_id:
+            if method == request.method and (match := pattern.match(request.path)):
+                return handler, match.group(1)
+        return None
 
     def knows(self, request: Request) -> bool:
         route = (request.method, request.path)
-        return route in self.public or route in self.private
+        return route in self.public or route in self.private or self._with_id(request) is not None
 
     def handle(self, request: Request) -> Response:
         route = (request.method, request.path)
@@ -87,6 +117,10 @@ class Kucoin:
             if route in self.private:
                 key = self.authenticate(request)
                 return Response(200, _ok(self.private[route](request, key)))
+            if (found := self._with_id(request)) is not None:
+                handler, ident = found
+                key = self.authenticate(request)
+                return Response(200, _ok(handler(request, key, ident)))
         except KucoinError as error:
             return error.response
         return Response(404, {"code": "404000", "msg": "Not Found"})
@@ -280,6 +314,173 @@ class Kucoin:
             "uid": key.account.uid,
             "createdAt": key.created_ms,
         }
+
+    # Orders ------------------------------------------------------------------------------------
+
+    def order_create(self, request: Request, key: ApiKey) -> dict:
+        if not key.can_trade:
+            raise KucoinError(403, "400007", "Access denied, require more permission.")
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            raise KucoinError(400, "400100", "Invalid request body.") from None
+        rules = _pair(body.get("symbol"))
+        side, order_type = body.get("side"), body.get("type") or "limit"
+        if side not in ("buy", "sell"):
+            raise KucoinError(400, "400100", "side not in the given range!")
+        if order_type not in ("market", "limit"):
+            raise KucoinError(400, "400100", "type not in the given range!")
+        size, funds, price = _amount(body, "size"), _amount(body, "funds"), _amount(body, "price")
+        if order_type == "limit" and (size is None or price is None):
+            raise KucoinError(400, "400100", "Parameter size and price are required for a limit order.")
+        if order_type == "market" and (size is None) == (funds is None):
+            raise KucoinError(400, "400100", "Either size or funds is required for a market order.")
+        time_in_force = (body.get("timeInForce") or "GTC").upper()
+        try:
+            order = self.state.place(
+                key.account,
+                base=rules.base,
+                side=side.upper(),
+                type=order_type.upper(),
+                qty=size,
+                quote_qty=funds,
+                price=price if order_type == "limit" else None,
+                time_in_force=time_in_force if order_type == "limit" else None,
+                client_id=str(body.get("clientOid") or f"emu{self.state.next_id()}"),
+            )
+        except OrderRejected as rejected:
+            code, msg = REJECTIONS[rejected.reason]
+            raise KucoinError(200, code, msg) from None
+        return {"orderId": str(order.id)}
+
+    def _find(self, key: ApiKey, *, order_id: str | None = None, client_id: str | None = None) -> Order:
+        for order in self.state.orders_of(key.account):
+            if (order_id is not None and str(order.id) == order_id) or (
+                client_id is not None and order.client_id == client_id
+            ):
+                return order
+        raise KucoinError(404, "400100", "order not exist.")
+
+    def order_get(self, request: Request, key: ApiKey, order_id: str) -> dict:
+        return self._order(self._find(key, order_id=order_id))
+
+    def order_get_by_client_id(self, request: Request, key: ApiKey, client_id: str) -> dict:
+        return self._order(self._find(key, client_id=client_id))
+
+    def _cancel(self, key: ApiKey, order: Order) -> Order:
+        try:
+            return self.state.cancel(key.account, order.id)
+        except OrderRejected:
+            raise KucoinError(200, *REJECTIONS["unknown_order"]) from None
+
+    def order_cancel(self, request: Request, key: ApiKey, order_id: str) -> dict:
+        order = self._cancel(key, self._find(key, order_id=order_id))
+        return {"cancelledOrderIds": [str(order.id)]}
+
+    def order_cancel_by_client_id(self, request: Request, key: ApiKey, client_id: str) -> dict:
+        order = self._cancel(key, self._find(key, client_id=client_id))
+        return {"cancelledOrderId": str(order.id), "clientOid": order.client_id}
+
+    def orders_list(self, request: Request, key: ApiKey) -> dict:
+        params = request.params
+        orders = self.state.orders_of(key.account)
+        if params.get("symbol"):
+            base = _pair(params["symbol"]).base
+            orders = [o for o in orders if o.base == base]
+        if params.get("status") == "active":
+            orders = [o for o in orders if o.is_open]
+        elif params.get("status") == "done":
+            orders = [o for o in orders if not o.is_open]
+        return _page([self._order(order) for order in orders])
+
+    def fills(self, request: Request, key: ApiKey) -> dict:
+        params = request.params
+        with self.state.lock:
+            orders = {o.id: o for o in self.state.orders.values() if o.account is key.account}
+            trades = [t for t in self.state.trades if t.order_id in orders]
+        if params.get("orderId"):
+            trades = [t for t in trades if str(t.order_id) == params["orderId"]]
+        if params.get("symbol"):
+            base = _pair(params["symbol"]).base
+            trades = [t for t in trades if t.base == base]
+        return _page(
+            [
+                {
+                    "symbol": f"{t.base}-{market.QUOTE}",
+                    "tradeId": str(t.id),
+                    "orderId": str(t.order_id),
+                    "counterOrderId": f"counter{t.id}",
+                    "side": t.side.lower(),
+                    "liquidity": "maker" if t.is_maker else "taker",
+                    "forceTaker": False,
+                    "price": _num(t.price),
+                    "size": _num(t.qty),
+                    "funds": _num(t.quote_qty),
+                    "fee": _num(t.commission),
+                    "feeRate": _num(self.state.fee_rate),
+                    "feeCurrency": t.commission_asset,
+                    "stop": "",
+                    "type": orders[t.order_id].type.lower(),
+                    "createdAt": t.time,
+                    "tradeType": "TRADE",
+                }
+                for t in trades
+            ]
+        )
+
+    def _order(self, order: Order) -> dict:
+        with self.state.lock:
+            trades = [t for t in self.state.trades if t.order_id == order.id]
+        fee = sum((t.commission for t in trades), Decimal(0))
+        return {
+            "id": str(order.id),
+            "symbol": f"{order.base}-{market.QUOTE}",
+            "opType": "DEAL",
+            "type": order.type.lower(),
+            "side": order.side.lower(),
+            "price": _num(order.price),
+            "size": _num(order.qty),
+            "funds": _num(order.orig_quote_qty),
+            "dealFunds": _num(order.quote_qty),
+            "dealSize": _num(order.executed_qty),
+            "fee": _num(fee),
+            "feeCurrency": trades[0].commission_asset if trades else market.QUOTE,
+            "stp": "",
+            "stop": None,
+            "stopTriggered": False,
+            "stopPrice": "0",
+            "timeInForce": order.time_in_force or "GTC",
+            "postOnly": False,
+            "hidden": False,
+            "iceberg": False,
+            "visibleSize": "0",
+            "cancelAfter": 0,
+            "channel": "API",
+            "clientOid": order.client_id,
+            "remark": None,
+            "tags": None,
+            "isActive": order.is_open,
+            "cancelExist": order.status in ("CANCELED", "EXPIRED"),
+            "createdAt": order.time,
+            "tradeType": "TRADE",
+        }
+
+
+def _amount(body: dict, name: str) -> Decimal | None:
+    raw = body.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value <= 0:
+        raise KucoinError(400, "400100", f"{name} not in the given range!")
+    return value
+
+
+def _page(items: list) -> dict:
+    return {"currentPage": 1, "pageSize": max(len(items), 50), "totalNum": len(items), "totalPage": 1, "items": items}
 
 
 def _num(value: Decimal) -> str:

@@ -210,14 +210,45 @@ class Emulator:
         with state.lock:
             return state.keys[api_key].account.balance(asset)
 
-    def set_fault(self, exchange: str, fault: str | None, *, seconds: float | None = None) -> None:
+    def set_balances(self, exchange: str, api_key: str, balances: dict[str, str | Decimal]) -> None:
+        """Replace the free balances of the key's account, as a deposit or a withdrawal on the exchange
+        would (what is locked by open orders stays locked)."""
+        state = self._state(exchange)
+        with state.lock:
+            state.keys[api_key].account.free = {asset: Decimal(str(amount)) for asset, amount in balances.items()}
+
+    def set_limits(
+        self,
+        exchange: str,
+        base: str,
+        *,
+        min_qty: Decimal | str | None = None,
+        min_notional: Decimal | str | None = None,
+    ) -> None:
+        """Tighten a pair's minimums in the matching engine only, as when the exchange changes its filters
+        after a client loaded its markets: the next order under them is refused (LOT_SIZE, NOTIONAL)."""
+        state = self._state(exchange)
+        with state.lock:
+            limits = state.limits.setdefault(_base(base), {})
+            if min_qty is not None:
+                limits["min_qty"] = Decimal(str(min_qty))
+            if min_notional is not None:
+                limits["min_notional"] = Decimal(str(min_notional))
+
+    def set_fault(
+        self, exchange: str, fault: str | None, *, seconds: float | None = None, only: str | None = None
+    ) -> None:
         """None, "maintenance" (HTTP 503), "rate_limited" (HTTP 429) or "slow" (every answer
-        waits `seconds`, 5 by default: longer than the client's timeout). `stop()` is "down"."""
+        waits `seconds`, 5 by default: longer than the client's timeout). `stop()` is "down".
+        `only="POST /api/v3/order"` limits the fault to that method and path (placing an order times
+        out while markets and balances answer); a slow request is still carried out once it wakes,
+        as a real exchange may take an order whose answer never reached the client."""
         if fault not in FAULTS:
             raise ValueError(f"fault must be one of {FAULTS}")
         state = self._state(exchange)
         with state.lock:
             state.fault = fault
+            state.fault_only = only
             if seconds is not None:
                 state.slow_seconds = seconds
 
@@ -253,6 +284,8 @@ class Emulator:
             self._calls.append((exchange, request.method, request.path))
         with state.lock:
             fault, slow_seconds = state.fault, state.slow_seconds
+            if state.fault_only is not None and state.fault_only != f"{request.method} {request.path}":
+                fault = None
         if fault == "slow" and self._stopping.wait(slow_seconds):
             return Response(503)
         if fault in ("maintenance", "rate_limited"):

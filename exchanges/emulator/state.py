@@ -122,8 +122,10 @@ class ExchangeState:
             self.orders: dict[int, Order] = {}
             self.trades: list[Trade] = []
             self.fault: str | None = None
+            self.fault_only: str | None = None  # "METHOD /path": the fault hits that call only
             self.slow_seconds = 5.0
             self.clock_offset_ms = 0
+            self.limits: dict[str, dict[str, Decimal]] = {}  # per pair: min_qty, min_notional overrides
             self._next_id = 1
 
     def server_time_ms(self) -> int:
@@ -212,11 +214,14 @@ class ExchangeState:
             if type == "MARKET" and qty is None and quote_qty is not None:
                 qty = market.round_to(quote_qty / market_price, rules.step)
             assert qty is not None
-            if qty < rules.min_qty or qty > rules.max_qty or qty % rules.step:
+            limits = self.limits.get(base, {})
+            min_qty = limits.get("min_qty", rules.min_qty)
+            min_notional = limits.get("min_notional", rules.min_notional)
+            if qty < min_qty or qty > rules.max_qty or qty % rules.step:
                 raise OrderRejected("lot_size")
             if price is not None and (price < rules.tick or price > rules.max_price or price % rules.tick):
                 raise OrderRejected("price_filter")
-            if qty * (price if type == "LIMIT" and price is not None else market_price) < rules.min_notional:
+            if qty * (price if type == "LIMIT" and price is not None else market_price) < min_notional:
                 raise OrderRejected("notional")
             crosses = type == "MARKET" or (
                 price is not None and (price >= market_price if side == "BUY" else price <= market_price)

@@ -40,6 +40,14 @@ WRITE_SURFACE = {
     "django_celery_beat.IntervalSchedule": (True, True, True),
     # --- trading
     "trading.PriceAlert": (False, False, False),  # set by the owner, fired by the feed; staff cancel by an action
+    # Money moves only through the trading services, in the transaction that writes the ledger:
+    # staff cancel open orders and reset paper accounts by audited actions, nothing else.
+    "trading.TradingAccount": (False, False, False),
+    "trading.Balance": (False, False, False),
+    "trading.LedgerEntry": (False, False, False),  # append-only
+    "trading.Order": (False, False, False),
+    "trading.Fill": (False, False, False),
+    "trading.EquitySnapshot": (False, False, False),
 }
 
 

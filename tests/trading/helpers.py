@@ -1,22 +1,42 @@
-"""Plain helpers for the price alert tests: alerts set through the service, and ticks that are real
-`exchanges.market.feed.Ticker`s, as the publisher sends them (fixtures live in conftest.py)."""
+"""Plain helpers for the trading tests: alerts set through the service, ticks that are real
+`exchanges.market.feed.Ticker`s as the publisher sends them, and paper accounts opened through
+the service (fixtures live in conftest.py).
+
+`tick` has two forms:
+- `tick(symbol="BTC/USDT", last="65000", change="0", **overrides) -> Ticker` builds one Ticker
+  (the price alert tests hand it to the service themselves);
+- `tick({"BTC/USDT": "65000", "ETH/USDT": "3000"}) -> list[Ticker]` PUBLISHES a tick as the
+  publisher does: kept as the publisher's last tick (what `trading.prices.current_ticker` reads, so
+  a market order placed next fills at that price) and sent as `price_tick` to every receiver (the
+  paper engine, the alerts).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from exchanges.market.feed import Ticker
+from exchanges.market.publisher import LAST_TICK_KEY, last_tick_seconds, tick_payload
+from exchanges.market.signals import price_tick
 from tests.factories import TEST_ACTOR
-from trading.models import PriceAlert
+from trading.models import PriceAlert, TradingAccount
+from trading.prices import last_tick_tickers
+from trading.services.accounts import paper_account_open
 from trading.services.alerts import alert_create, alerts_evaluate
 
 # A tick from the offline replay (what `make run` serves), as the pages label it.
 REPLAYED = {"source": "replay", "source_label": "Replay of Binance candles from 2025-03-04"}
 
 
-def tick(symbol: str = "BTC/USDT", last: str = "65000", change: str = "0", **overrides) -> Ticker:
+def tick(symbol: Any = "BTC/USDT", last: Any = "65000", change: str = "0", **overrides) -> Any:
+    """One Ticker (`tick("ETH/USDT", "3000")`), or, given a {symbol: price} mapping, a published tick."""
+    if isinstance(symbol, Mapping):
+        return publish(symbol, **overrides)
     price = Decimal(last)
     fields = {
         "symbol": symbol,
@@ -40,3 +60,23 @@ def fire_at(symbol: str, last: str, change: str = "0", **overrides) -> list[Pric
 
 def an_alert(user, symbol="BTC/USDT", kind="above", threshold="70000", note="") -> PriceAlert:
     return alert_create(actor=TEST_ACTOR, user=user, symbol=symbol, kind=kind, threshold=Decimal(threshold), note=note)
+
+
+def publish(prices: Mapping[str, Decimal | str], **overrides: Any) -> list[Ticker]:
+    """Publish one tick of `prices` ({"BTC/USDT": "65000"}) as the publisher does; returns its tickers.
+
+    The tick becomes the publisher's last tick (merged with the other symbols of the previous one
+    still fresh), so `trading.prices.current_ticker` answers these prices, then `price_tick` runs
+    every receiver (the paper engine evaluates the resting orders, the alerts fire).
+    """
+    tickers = [tick(symbol, str(last), **overrides) for symbol, last in prices.items()]
+    kept = {**last_tick_tickers(), **{ticker.symbol: ticker for ticker in tickers}}
+    cache.set(LAST_TICK_KEY, tick_payload(list(kept.values())), timeout=last_tick_seconds())
+    price_tick.send(sender=None, tickers=tickers)
+    return tickers
+
+
+def paper_account(user) -> TradingAccount:
+    """`user`'s paper account (10,000 USDT unless PAPER_STARTING_BALANCE says otherwise), opened through
+    the service by a command actor; the same account on every call."""
+    return paper_account_open(actor=TEST_ACTOR, user=user)

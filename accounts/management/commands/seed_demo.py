@@ -1,5 +1,6 @@
-"""Create the demo trader and demo admin for local use, and the trader's demo exchange connection
-when an exchange emulator answers (`make run` starts one). Safe to run again."""
+"""Create the demo trader and demo admin for local use, the trader's demo exchange connection when an
+exchange emulator answers (`make run` starts one), and the trader's paper account with a few filled
+and open orders (placed through the trading services). Safe to run again."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -7,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.services.demo import demo_user_ensure
 from cryptovault.actor import Actor
 from exchanges.demo import demo_connection_ensure
+from trading.demo import demo_trading_ensure
 
 DEMO_ACCOUNTS = [
     {"email": "demo@cryptovault.local", "password": "demo-trader-2026", "name": "Demo Trader", "is_staff": False},
@@ -24,7 +26,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates accounts with published passwords; refused with DEBUG off.")
         actor = Actor.for_command("seed_demo")
-        steps = len(DEMO_ACCOUNTS) + (1 if settings.EXCHANGE_API_URLS else 0)
+        steps = len(DEMO_ACCOUNTS) + (1 if settings.EXCHANGE_API_URLS else 0) + 1
         trader = None
         for number, account in enumerate(DEMO_ACCOUNTS, start=1):
             user, created = demo_user_ensure(actor=actor, **account)
@@ -33,5 +35,8 @@ class Command(BaseCommand):
             self.stdout.write(f"[{number}/{steps}] {user.email}: {state}")
         if settings.EXCHANGE_API_URLS and trader is not None:
             _connection, line = demo_connection_ensure(actor=actor, user=trader)
+            self.stdout.write(f"[{steps - 1}/{steps}] {line}")
+        if trader is not None:
+            _account, line = demo_trading_ensure(actor=actor, user=trader)
             self.stdout.write(f"[{steps}/{steps}] {line}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in as demo@cryptovault.local / demo-trader-2026."))

@@ -1,10 +1,10 @@
 """/api/v1/alerts/: your price alerts.
 
 Reading takes a personal API key with the `read` scope. Creating and cancelling take the `trade`
-scope (`api_key_scopes = {"GET": "read", "POST": "trade", "DELETE": "trade"}`): an alert moves no
-money and touches no key, but it is an act on prices that a script trading for you may well need,
-and a read-only key should stay read-only. Session and JWT clients do everything. Another user's
-alert is not found (404) for every method.
+scope (`trading.api.common.TRADING_API_KEY_SCOPES`): an alert moves no money and touches no key,
+but it is an act on prices that a script trading for you may well need, and a read-only key should
+stay read-only. Session and JWT clients do everything. Another user's alert is not found (404) for
+every method.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from cryptovault.api.schema import error_response
-from cryptovault.api.views import ServiceApiView
+from trading.api.common import TradingApiView
 from trading.api.serializers import PriceAlertCreateSerializer, PriceAlertSerializer
 from trading.filters import PriceAlertFilterSet
 from trading.models import PriceAlert
@@ -28,11 +28,7 @@ LIMIT = error_response(
 )
 
 
-class AlertsApiView(ServiceApiView):
-    """Reads for `read` keys, writes for `trade` keys (see the module)."""
-
-    api_key_scopes = {"GET": "read", "POST": "trade", "DELETE": "trade"}
-
+class AlertsApiView(TradingApiView):
     def alert(self) -> PriceAlert:
         return alert_for(user=self.request.user, pk=self.kwargs["alert_id"])
 

@@ -1,0 +1,101 @@
+"""How the trading pages write amounts: `{% load trading_display %}`.
+
+Money is Decimal end to end; these filters only decide how a number reads. Quantities keep every
+significant digit the ledger holds (0.00012 BTC stays 0.00012, never 0.00), values in USDT are cents,
+prices use the market pages' six significant digits (so a price the socket moves looks the same), and
+a signed figure gets a real minus sign so a loss reads as one.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+
+from exchanges.views.market import price_text
+
+register = template.Library()
+MINUS = "\u2212"
+CENT = Decimal("0.01")
+
+
+def _decimal(value: object) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+@register.filter
+def qty(value: object) -> str:
+    """A quantity as the ledger holds it, without trailing zeros: 0.5, 1,234.00012."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    if number == 0:
+        return "0"
+    text = f"{abs(number).normalize():,f}"
+    return f"{MINUS}{text}" if number < 0 else text
+
+
+@register.filter
+def usd(value: object) -> str:
+    """A value in USDT, to the cent: 10,000.00."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    rounded = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    text = f"{abs(rounded):,.2f}"
+    return f"{MINUS}{text}" if rounded < 0 else text
+
+
+@register.filter
+def signed_usd(value: object) -> str:
+    """A profit or loss in USDT: +12.30, 0.00, or a loss with a real minus sign (U+2212)."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    text = usd(number)
+    return f"+{text}" if number.quantize(CENT, rounding=ROUND_HALF_UP) > 0 else text
+
+
+@register.filter
+def price(value: object) -> str:
+    """A price as the market pages write it (exchanges.views.market.price_text)."""
+    number = _decimal(value)
+    return "—" if number is None else price_text(number)
+
+
+@register.filter
+def pct(value: object) -> str:
+    """A share in percent, two decimals: 42.10%. `signed_pct` writes a change: +1.25%."""
+    return _percent(value, signed=False)
+
+
+@register.filter
+def signed_pct(value: object) -> str:
+    return _percent(value, signed=True)
+
+
+def _percent(value: object, *, signed: bool) -> str:
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    rounded = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    text = f"{abs(rounded):,.2f}%"
+    if rounded < 0:
+        return f"{MINUS}{text}"
+    return f"+{text}" if signed and rounded > 0 else text
+
+
+@register.filter
+def direction(value: object) -> str:
+    """`up`, `down` or `flat`: the class suffix (change-up, ...) that colours a signed figure."""
+    number = _decimal(value)
+    if number is None:
+        return "flat"
+    rounded = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    return "up" if rounded > 0 else "down" if rounded < 0 else "flat"
