@@ -4,6 +4,9 @@
 - /bench/drf: a bare DRF view, with no authentication, permissions or throttles and no DB
   (benchmark 5). What DRF itself costs in this server: the floor under every API endpoint, so
   that /api/v1/ and /api/v1/me/ can be read as "DRF plus what the project adds".
+- /bench/drf-auth: the same bare view behind the project's API defaults (authentication, the
+  permissions, the throttle's Redis round trip): what any signed-in API request costs before its
+  view does anything (benchmark 8b compares the portfolio with it).
 """
 
 from django.contrib.auth import get_user_model
@@ -33,8 +36,16 @@ class BareDrfView(APIView):
         return Response({"ok": True})
 
 
+class AuthenticatedBareDrfView(APIView):
+    """A bare answer behind the settings' authentication, permissions and throttle."""
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
 urlpatterns = [
     path("bench/db", db_view, name="bench-db"),
     path("bench/drf", BareDrfView.as_view(), name="bench-drf"),
+    path("bench/drf-auth", AuthenticatedBareDrfView.as_view(), name="bench-drf-auth"),
     *project_urlpatterns,
 ]

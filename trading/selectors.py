@@ -28,7 +28,7 @@ from trading.models import (
     TradingAccount,
 )
 from trading.models.orders import OrderQuerySet
-from trading.portfolio import Portfolio, current_tickers, value_portfolio
+from trading.portfolio import BalanceRow, Portfolio, current_tickers, value_portfolio
 
 # Price alerts ----------------------------------------------------------------------------------
 
@@ -115,7 +115,8 @@ def portfolio_for(user: Any, *, tickers: Iterable[Ticker] | Mapping[str, Ticker]
         market = tickers
     else:
         market = {ticker.symbol: ticker for ticker in tickers}
-    return value_portfolio(portfolio_balances_for(user), market)
+    rows = portfolio_balances_for(user).values_list(*BalanceRow.FIELDS)
+    return value_portfolio((BalanceRow(*row) for row in rows), market)
 
 
 def equity_history_for(user: Any) -> QuerySet[EquitySnapshot]:

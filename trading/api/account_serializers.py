@@ -158,6 +158,9 @@ class PortfolioSerializer(serializers.Serializer):
     unpriced_assets = serializers.ListField(
         child=serializers.CharField(), help_text="Assets held without a price right now (left out of the totals)."
     )
+    notes = serializers.ListField(
+        child=serializers.CharField(), help_text="Why each unpriced asset is left out, one line each."
+    )
     holdings = HoldingSerializer(many=True)
 
 
