@@ -51,6 +51,17 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": Cron(minute="5", hour="0"),
         "description": "Takes each user's equity snapshot of the day (total value and holdings) for the analytics.",
     },
+    "backups-create": {
+        "task": "backups.create_scheduled",
+        "schedule": Cron(minute="0", hour="2"),
+        "description": "Backs up the database (encrypted, to backup storage), then verifies it restores; "
+        "emails the admins on failure.",
+    },
+    "backups-prune": {
+        "task": "backups.prune",
+        "schedule": Cron(minute="0", hour="3"),
+        "description": "Deletes backups older than BACKUP_RETENTION_DAYS, always keeping the newest verified one.",
+    },
 }
 
 INSTALLED_FROM_CODE = "Installed from cryptovault/beat.py"

@@ -436,6 +436,34 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
+# --- Backups (backups/, docs/backups.md) -------------------------------------------------------
+# Unset: with DEBUG on, backups.conf uses its published development key; with DEBUG off every backup
+# fails with "BACKUP_ENCRYPTION_KEY is not set" and the admins are emailed. It must differ from every
+# FIELD_ENCRYPTION_KEYS key (refused otherwise).
+BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default=None)
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=30)
+BACKUP_ROOT = env.str("BACKUP_ROOT", default="")  # local storage; default var/backups
+BACKUP_WORK_DIR = env.str("BACKUP_WORK_DIR", default="")  # temporary copies; default var/backup-work
+BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")  # pg_dump/pg_restore; default PATH
+BACKUP_LOCK_WAIT_SECONDS = env.int("BACKUP_LOCK_WAIT_SECONDS", default=300)
+BACKUP_SCRATCH_PREFIX = env.str("BACKUP_SCRATCH_PREFIX", default="cv_backups_scratch")
+BACKUP_ZSTD_LEVEL = env.int("BACKUP_ZSTD_LEVEL", default=1)
+BACKUP_TASK_QUEUE = env.str("BACKUP_TASK_QUEUE", default="")  # "" = Celery's default queue
+if env.str("BACKUP_S3_BUCKET", default=""):
+    STORAGES["backups"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("BACKUP_S3_BUCKET"),
+            "endpoint_url": env.str("BACKUP_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("BACKUP_S3_REGION", default="") or None,
+            # Unset: boto3's own chain (instance role, AWS_* variables).
+            "access_key": env.str("BACKUP_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("BACKUP_S3_SECRET_ACCESS_KEY", default="") or None,
+            "file_overwrite": False,
+        },
+    }
+ADMINS = env.list("ADMINS", default=[])  # who is emailed when a backup fails; empty: the admin role
+
 # --- Security headers --------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

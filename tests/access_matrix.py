@@ -215,3 +215,36 @@ OWNED_ROUTES += [
     OwnedRoute("v1:trading:order-detail", make=an_open_order, methods=("GET",)),
     OwnedRoute("v1:trading:order-cancel", make=an_open_order, methods=("POST",), still_intact=still_open_and_reserved),
 ]
+
+
+# --- backups ---------------------------------------------------------------------------------------------
+def a_backup_record(user: User) -> Model:
+    """A finished backup's record; no object behind it (the matrix's requests stop before storage)."""
+    import uuid
+
+    from django.utils import timezone
+
+    from backups.models import Backup
+
+    now = timezone.now()
+    return Backup.objects.create(
+        kind="manual",
+        engine="sqlite",
+        status="succeeded",
+        storage_name=f"backups/matrix-{uuid.uuid4().hex}.cvbk",
+        checksum="0" * 64,
+        size=1,
+        started_at=now,
+        finished_at=now,
+    )
+
+
+STAFF_ROUTES += [
+    StaffRoute("v1:backups:backup-verify", make=a_backup_record, methods=("POST",)),
+    StaffRoute(
+        "v1:backups:backup-restore",
+        make=a_backup_record,
+        methods=("POST",),
+        data={"target": "scratch", "database": "cv_backups_scratch_matrix"},
+    ),
+]

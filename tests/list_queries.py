@@ -234,3 +234,18 @@ LIST_ROUTES += [
     ListRoute("v1:trading:transaction-list", add_row=a_ledger_row, queries=3),
     ListRoute("v1:trading:portfolio-history", add_row=an_equity_snapshot, queries=3),
 ]
+
+
+# --- backups ---------------------------------------------------------------------------------------------
+def a_backup(staff: User) -> Any:
+    from tests.access_matrix import a_backup_record
+
+    return a_backup_record(staff)
+
+
+LIST_ROUTES += [
+    ListRoute("v1:backups:backup-list", add_row=a_backup, queries=3, who="staff"),
+    ListRoute(
+        "admin:backups_backup_changelist", add_row=a_backup, queries=11, who="staff", rows=b'class="action-checkbox"'
+    ),
+]

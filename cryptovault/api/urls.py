@@ -10,4 +10,5 @@ urlpatterns = [
     path("security/", include("security.api.urls")),
     path("", include("exchanges.api.urls")),
     path("", include("trading.api.urls")),
+    path("backups/", include("backups.api.urls")),
 ]

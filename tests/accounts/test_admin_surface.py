@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 READ_ONLY = "read-only"
 # model label -> (add, change, delete) for a superuser
 WRITE_SURFACE = {
+    "backups.Backup": (False, False, False),  # started, verified and restored by actions over the services
     "accounts.User": (True, True, False),  # add through account_created; change = the audited actions only
     "accounts.ApiKey": (False, False, False),  # revoked by an action
     "accounts.TOTPDevice": (False, False, False),

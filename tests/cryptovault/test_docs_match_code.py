@@ -241,14 +241,34 @@ def resolves(dotted: str) -> bool:
     return False
 
 
+def celery_task_names() -> set[str]:
+    """`backups.verify`: Celery's names of the tasks the worker registers (the beat's among them)."""
+    from cryptovault.celery import app
+
+    app.loader.import_default_modules()
+    return set(app.tasks.keys())
+
+
+def permission_names() -> set[str]:
+    """`backups.view_backup`: Django's `app_label.codename` of every model's permissions."""
+    from django.apps import apps
+
+    names = set()
+    for model in apps.get_models():
+        meta = model._meta
+        names |= {f"{meta.app_label}.{action}_{meta.model_name}" for action in meta.default_permissions}
+        names |= {f"{meta.app_label}.{codename}" for codename, _ in meta.permissions}
+    return names
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=lambda path: str(path.relative_to(ROOT)))
 def test_every_dotted_name_of_our_code_in_the_docs_exists(doc: Path):
     # Load the project as a running server does first: some modules (allauth's login stages) can
     # only be imported once the URLs have loaded what they build on.
     importlib.import_module(settings.ROOT_URLCONF)
-    task_names = {entry["task"] for entry in BEAT_SCHEDULE.values()}  # Celery names, checked above
+    names_not_modules = celery_task_names() | permission_names()
     # Standing alone: not inside another dotted name, a path or an email address.
     pattern = re.compile(rf"(?<![\w./@-])(?:{'|'.join(LOCAL_PACKAGES)})(?:\.\w+)+")
-    names = {match for span in code_spans(doc) for match in pattern.findall(span)} - task_names
+    names = {match for span in code_spans(doc) for match in pattern.findall(span)} - names_not_modules
     unknown = sorted(name for name in names if not resolves(name))
     assert not unknown, f"{doc.name} names {unknown}, which the code does not have"
