@@ -525,6 +525,12 @@ REST_FRAMEWORK = {
     # Documents the errors each operation can answer from what its view is made of (cryptovault/api/schema.py).
     "DEFAULT_SCHEMA_CLASS": "cryptovault.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "cryptovault.api.errors.api_exception_handler",
+    # JSON whose nesting or numbers Python cannot read is a 400, not a 500 (cryptovault/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "cryptovault.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["cryptovault.api.renderers.SafeJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }

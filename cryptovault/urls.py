@@ -64,6 +64,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocDocsView.as_view(url_name="schema"), name="redoc"),
+    # Any other /api/ path is the API's JSON 404, also with DEBUG on (Django's debug 404 page is HTML
+    # and lists every URL pattern).
+    re_path(r"^api/", views.api_not_found, name="api-not-found"),
 ]
 
 handler400 = "cryptovault.views.bad_request"

@@ -7,7 +7,7 @@ import logging
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 
 from cryptovault.api.errors import error_body
 from exchanges.views.market import market_strip
@@ -58,6 +58,12 @@ def permission_denied(request, exception=None):
 
 @requires_csrf_token
 def page_not_found(request, exception=None):
+    return _error_response(request, 404)
+
+
+@csrf_exempt
+def api_not_found(request, exception=None):
+    """Any /api/ path no route answers: the API's JSON 404 for every method (no CSRF 403 first)."""
     return _error_response(request, 404)
 
 

@@ -16,8 +16,10 @@ from typing import Any
 
 from django import forms
 
+from cryptovault.decimals import NOT_PLAIN, is_plain_decimal
 from trading.filters import symbol_choices
 from trading.models import OrderSide, OrderType, TimeInForce, TradingAccount
+from trading.models.accounts import MONEY
 
 AMOUNT_FIELDS = ("quantity", "quote_amount", "price", "stop_price", "stop_limit_price")
 TRAILING_FIELDS = ("trailing_percent", "trailing_amount")
@@ -56,8 +58,19 @@ HELP = {
 }
 
 
+class PlainDecimalField(forms.DecimalField):
+    """Digits 0-9 only (cryptovault.decimals), at most what the ledger stores (38 digits, 18 decimals)."""
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if isinstance(value, str) and value.strip() and not is_plain_decimal(value):
+            raise forms.ValidationError(NOT_PLAIN, code="invalid")
+        return super().to_python(value)
+
+
 def decimal_input(name: str) -> forms.DecimalField:
-    return forms.DecimalField(
+    return PlainDecimalField(
+        max_digits=MONEY["max_digits"],
+        decimal_places=MONEY["decimal_places"],
         label=LABELS[name],
         required=False,
         help_text=HELP[name],

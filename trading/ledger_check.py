@@ -8,6 +8,11 @@
 
 Reads only, in a few aggregate queries plus one pass over the entries (streamed), so it runs on a
 live database. A drift names the account, the asset or order and both numbers.
+
+PostgreSQL keeps NUMERIC(38, 18) exactly and is compared exactly. SQLite (the embedded demo) stores a
+decimal column as an 8-byte float, so an amount like 7000.4256451043815 comes back as
+7000.42564510438: there two amounts are the same when they agree to 15 significant digits, the most
+a float keeps (`SQLITE_SIGNIFICANT_DIGITS`), and `verify_ledger` says so. Anything else is drift.
 """
 
 from __future__ import annotations
@@ -59,6 +64,25 @@ class LedgerReport:
         return [drift for result in self.results for drift in result.drifts]
 
 
+SQLITE_SIGNIFICANT_DIGITS = 15
+
+
+def exact() -> bool:
+    """Whether this database keeps every stored decimal digit (PostgreSQL), so amounts compare exactly."""
+    return connection.vendor == "postgresql"
+
+
+def _same(a: Decimal | None, b: Decimal | None) -> bool:
+    a, b = a or Decimal(0), b or Decimal(0)
+    if a == b:
+        return True
+    if exact():
+        return False
+    with localcontext(WIDE):
+        scale = max(abs(a), abs(b))
+        return abs(a - b) <= scale * Decimal(10) ** -(SQLITE_SIGNIFICANT_DIGITS - 1)
+
+
 def _plain(value: Decimal | None) -> str:
     return "0" if value is None else f"{value.normalize():f}"
 
@@ -70,7 +94,7 @@ def _scoped(query: QuerySet, account_ids: Iterable[int] | None, path: str = "acc
 def _sums(query: QuerySet, keys: tuple[str, ...], value: str) -> dict[tuple, Decimal]:
     """SUM(value) GROUP BY keys. PostgreSQL adds NUMERICs exactly in SQL; SQLite keeps decimals as
     floats and SUMs them as floats, so there the exact Decimals are added up here instead."""
-    if connection.vendor == "postgresql":
+    if exact():
         return {
             tuple(row[key] for key in keys): row["summed"]
             for row in query.order_by().values(*keys).annotate(summed=Sum(value))
@@ -88,7 +112,7 @@ def check_totals(account_ids: Iterable[int] | None = None) -> CheckResult:
     for balance in _scoped(Balance.objects.all(), account_ids).only("account_id", "asset", "total"):
         result.checked += 1
         summed = sums.pop((balance.account_id, balance.asset), None) or Decimal(0)
-        if summed != balance.total:
+        if not _same(summed, balance.total):
             result.drifts.append(
                 Drift(
                     balance.account_id,
@@ -114,7 +138,7 @@ def check_chains(account_ids: Iterable[int] | None = None) -> CheckResult:
         key = (account_id, asset)
         with localcontext(WIDE):
             running[key] += amount
-        if running[key] != after:
+        if not _same(running[key], after):
             result.drifts.append(
                 Drift(
                     account_id,
@@ -134,7 +158,7 @@ def check_locks(account_ids: Iterable[int] | None = None) -> CheckResult:
     for balance in paper.only("account_id", "asset", "locked"):
         result.checked += 1
         held = reserved.pop((balance.account_id, balance.asset), None) or Decimal(0)
-        if held != balance.locked:
+        if not _same(held, balance.locked):
             result.drifts.append(
                 Drift(
                     balance.account_id,
@@ -184,7 +208,7 @@ def check_fills(account_ids: Iterable[int] | None = None) -> CheckResult:
     ):
         result.checked += 1
         filled = sums.get(order_id) or Decimal(0)
-        if filled != filled_quantity:
+        if not _same(filled, filled_quantity):
             result.drifts.append(
                 Drift(
                     account_id,

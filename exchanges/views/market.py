@@ -47,6 +47,8 @@ def price_text(value: Decimal | float | None) -> str:
     number = float(value)
     if number == 0:
         return "0.00"
+    if not math.isfinite(number):  # beyond a float: said as written rather than a 500
+        return f"{value:,}" if isinstance(value, Decimal) else str(value)
     decimals = min(8, max(2, 4 - math.floor(math.log10(abs(number)))))
     return f"{number:,.{decimals}f}"
 

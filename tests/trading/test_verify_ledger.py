@@ -97,3 +97,29 @@ def test_the_account_filter_checks_only_that_account(traded):
 def test_an_unknown_account_is_an_error_not_a_clean_bill(traded):
     code, out = verify("--account", "999999")
     assert code == 1 and "No trading account with id 999999" in out
+
+
+def test_amounts_with_more_digits_than_a_float_keeps_verify_clean_on_every_database(owner):
+    """A quote-amount buy at an odd price makes 17-digit amounts; SQLite (the demo) keeps 15 of them."""
+    tick({"BTC/USDT": "65432.17"})
+    account = paper_account(owner)
+    for amount in ("123.45", "77.7777", "1000"):
+        order_place(
+            actor=TEST_ACTOR, account=account, symbol="BTC/USDT", side="buy", type="market", quote_amount=amount
+        )
+    order_place(actor=TEST_ACTOR, account=account, symbol="BTC/USDT", side="sell", type="market", quantity="0.01")
+
+    code, out = verify()
+
+    assert code == 0, out
+    assert "Ledger OK: no drift." in out
+
+
+def test_a_real_drift_is_still_found_where_amounts_are_compared_to_fifteen_digits(traded):
+    usdt = Balance.objects.get(account=traded, asset="USDT")
+    Balance.objects.filter(pk=usdt.pk).update(total=usdt.total + Decimal("0.01"))
+
+    code, out = verify()
+
+    assert code == 1
+    assert "DRIFT" in out

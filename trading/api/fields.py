@@ -19,6 +19,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from cryptovault.decimals import NOT_PLAIN, is_plain_decimal
 from trading.models.accounts import MONEY
 
 # Any decimal with at most 15 significant digits survives a trip through a binary float.
@@ -40,6 +41,7 @@ class AmountInputField(serializers.DecimalField):
         "inexact_float": 'Send this amount as a string (for example "0.015"): as a JSON number with more than '
         f"{FLOAT_EXACT_DIGITS} significant digits it cannot arrive exactly as written.",
         "not_a_number": 'Send a decimal number as a string, for example "0.015".',
+        "not_plain": NOT_PLAIN,
     }
 
     def __init__(
@@ -57,6 +59,8 @@ class AmountInputField(serializers.DecimalField):
             if written.is_finite() and len(written.normalize().as_tuple().digits) > FLOAT_EXACT_DIGITS:
                 self.fail("inexact_float")
             data = repr(data)
+        if isinstance(data, str) and not is_plain_decimal(data):
+            self.fail("not_plain")
         return super().to_internal_value(data)
 
     def quantize(self, value: Decimal) -> Decimal:

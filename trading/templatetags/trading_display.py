@@ -8,7 +8,7 @@ a signed figure gets a real minus sign so a loss reads as one.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 
 from django import template
 
@@ -17,6 +17,9 @@ from exchanges.views.market import price_text
 register = template.Library()
 MINUS = "\u2212"
 CENT = Decimal("0.01")
+# Wide enough for any amount the ledger holds (38 digits) rounded to cents: the default 28 digits
+# raised InvalidOperation for a 30-digit total on the trade ticket's review.
+WIDE = Context(prec=80)
 
 
 def _decimal(value: object) -> Decimal | None:
@@ -27,6 +30,11 @@ def _decimal(value: object) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
+
+
+def _cents(number: Decimal) -> Decimal:
+    with localcontext(WIDE):
+        return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @register.filter
@@ -47,7 +55,7 @@ def usd(value: object) -> str:
     number = _decimal(value)
     if number is None:
         return "—"
-    rounded = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    rounded = _cents(number)
     text = f"{abs(rounded):,.2f}"
     return f"{MINUS}{text}" if rounded < 0 else text
 
@@ -59,7 +67,7 @@ def signed_usd(value: object) -> str:
     if number is None:
         return "—"
     text = usd(number)
-    return f"+{text}" if number.quantize(CENT, rounding=ROUND_HALF_UP) > 0 else text
+    return f"+{text}" if _cents(number) > 0 else text
 
 
 @register.filter
@@ -84,7 +92,7 @@ def _percent(value: object, *, signed: bool) -> str:
     number = _decimal(value)
     if number is None:
         return "—"
-    rounded = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    rounded = _cents(number)
     text = f"{abs(rounded):,.2f}%"
     if rounded < 0:
         return f"{MINUS}{text}"
@@ -97,5 +105,5 @@ def direction(value: object) -> str:
     number = _decimal(value)
     if number is None:
         return "flat"
-    rounded = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    rounded = _cents(number)
     return "up" if rounded > 0 else "down" if rounded < 0 else "flat"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trading.ledger_check import CHECKS, CheckResult, check_ledger
+from trading.ledger_check import CHECKS, SQLITE_SIGNIFICANT_DIGITS, CheckResult, check_ledger, exact
 from trading.models import TradingAccount
 
 
@@ -35,6 +35,11 @@ class Command(BaseCommand):
                 raise CommandError(f"No trading account with id {', '.join(map(str, sorted(missing)))}.")
         scope = f"{len(ids)} account(s)" if ids else f"all {TradingAccount.objects.count()} account(s)"
         self.stdout.write(f"Verifying the ledger of {scope}: {len(CHECKS)} checks.")
+        if not exact():
+            self.stdout.write(
+                f"This database (SQLite) stores decimals as floats: amounts are compared to "
+                f"{SQLITE_SIGNIFICANT_DIGITS} significant digits. PostgreSQL is compared exactly."
+            )
         total = len(CHECKS)
         done = [0]
 
