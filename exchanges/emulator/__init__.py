@@ -8,6 +8,7 @@ connection, signature, error answer and timeout goes through ccxt's own code. Th
 - `binance.py`, `kucoin.py`: each exchange's paths, payloads, signature checks and error codes;
 - `market.py`: the ten USDT pairs, their rules, prices and candles (from `candles.json`, written
   by `snapshot.py` from real Binance candles);
+- `follow.py`: the replay's prices, which the demo's emulator follows (`--follow-replay`);
 - `demo.py`: the published demo keys `manage.py exchange_emulator --demo-keys` issues.
 """
 

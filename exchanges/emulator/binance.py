@@ -278,7 +278,7 @@ class Binance:
         }
 
     def _ticker(self, rules: market.PairRules) -> dict:
-        day = market.last_day(rules.base)
+        day = self.state.day(rules.base)
         price = self.state.price(rules.base)
         bids, asks = market.book_levels(rules.base, price, 1)
         now = self.state.server_time_ms()

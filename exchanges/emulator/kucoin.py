@@ -221,7 +221,7 @@ class Kucoin:
         return answers
 
     def _ticker(self, rules: market.PairRules) -> dict:
-        day = market.last_day(rules.base)
+        day = self.state.day(rules.base)
         price = self.state.price(rules.base)
         bids, asks = market.book_levels(rules.base, price, 1)
         change = price - day.open

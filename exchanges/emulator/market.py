@@ -2,7 +2,8 @@
 
 Both emulated exchanges list the same pairs at the same prices, so a test can compare them. Prices
 start at the last recorded daily close of the committed snapshot (`candles.json`, see
-`snapshot.py`) and move only when a test calls `Emulator.set_price`. Daily candles are the real
+`snapshot.py`) and move only when a test calls `Emulator.set_price`, or, in the offline demo,
+with the replay the site shows (`Emulator.follow`, `follow.py`). Daily candles are the real
 recorded ones; shorter intervals are shaped deterministically inside each recorded day's range
 (they are not real intraday prices, only plausible ones that agree with the daily candle); longer
 intervals aggregate the days. Order books are synthetic, centred on the price.

@@ -13,6 +13,7 @@ import logging
 import socket
 import threading
 from collections import deque
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
@@ -119,6 +120,11 @@ class Emulator:
         self._stopping = threading.Event()
         self._calls: deque[tuple[str, str, str]] = deque(maxlen=10_000)  # bounded: the demo runs for hours
         self._calls_lock = threading.Lock()
+        self._source: Callable[[], Mapping[str, Decimal | market.Candle]] | None = (
+            None  # what `follow` takes prices from
+        )
+        self._source_lock = threading.Lock()
+        self._follower: tuple[threading.Thread, threading.Event] | None = None
 
     # Lifecycle ---------------------------------------------------------------------------------
 
@@ -264,8 +270,71 @@ class Emulator:
         reaches fill."""
         self._state(exchange).set_price(_base(base), Decimal(str(price)))
 
+    def follow(self, prices: Callable[[], Mapping[str, Decimal | market.Candle]], *, every: float = 1.0) -> Self:
+        """Take every pair's price from `prices()` on both exchanges: now, before each answer (so an
+        order fills at the source's price of that moment), and every `every` seconds on a daemon
+        thread (so resting LIMIT orders fill as the price passes them, through `set_price`, even while
+        nobody asks). Each value is a price ({"BTC": Decimal(...)}) or the pair's last 24 hours as a
+        `market.Candle` closing at the price, which the tickers' 24h figures then show. The offline
+        demo follows the replay the site shows (`follow.replay_days`). `unfollow()` or `reset()`
+        stops; the prices stay where they were until `reset()`."""
+        self.unfollow()
+        with self._source_lock:
+            self._source = prices
+        try:
+            self._catch_up(quiet=False)  # a source that cannot answer at all fails here, not in every request
+        except Exception:
+            self.unfollow()
+            raise
+        stopped = threading.Event()
+        thread = threading.Thread(
+            target=self._follow_loop, args=(stopped, every), name="exchange-emulator-prices", daemon=True
+        )
+        self._follower = (thread, stopped)
+        thread.start()
+        return self
+
+    def unfollow(self) -> None:
+        follower, self._follower = self._follower, None
+        with self._source_lock:
+            self._source = None
+        if follower is not None:
+            thread, stopped = follower
+            stopped.set()
+            thread.join(timeout=5)
+
+    @property
+    def following(self) -> bool:
+        return self._source is not None
+
+    def _follow_loop(self, stopped: threading.Event, every: float) -> None:
+        while not stopped.wait(every):
+            self._catch_up()
+
+    def _catch_up(self, *, quiet: bool = True) -> None:
+        """Set the source's current prices; one caller at a time, so an older price never lands last.
+        A source that fails once (`quiet`) leaves the prices where they were rather than fail the answer."""
+        with self._source_lock:
+            if self._source is None:
+                return
+            try:
+                prices = self._source()
+            except Exception:
+                if not quiet:
+                    raise
+                logger.exception("exchange emulator: the followed prices could not be read; keeping the last ones")
+                return
+            for symbol, value in prices.items():
+                base = _base(symbol)
+                for state in self.states.values():
+                    if isinstance(value, market.Candle):
+                        state.set_day(base, value)
+                    else:
+                        state.set_price(base, Decimal(str(value)))
+
     def reset(self) -> None:
-        """Back to a fresh exchange: no keys, no orders, no faults, the snapshot's prices."""
+        """Back to a fresh exchange: no keys, no orders, no faults, the snapshot's prices (not following)."""
+        self.unfollow()
         for state in self.states.values():
             state.reset()
         with self._calls_lock:
@@ -290,6 +359,8 @@ class Emulator:
             return Response(503)
         if fault in ("maintenance", "rate_limited"):
             return handler.fault(fault)
+        if self._source is not None:
+            self._catch_up()
         if not handler.knows(request):
             logger.warning("exchange emulator: %s has no %s %s", exchange, request.method, request.path)
         return handler.handle(request)

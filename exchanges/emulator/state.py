@@ -119,6 +119,7 @@ class ExchangeState:
             self.keys: dict[str, ApiKey] = {}
             self.accounts: dict[str, Account] = {}
             self.prices = market.initial_prices()
+            self.days: dict[str, market.Candle] = {}  # per pair: its last 24 hours, when followed
             self.orders: dict[int, Order] = {}
             self.trades: list[Trade] = []
             self.fault: str | None = None
@@ -182,6 +183,17 @@ class ExchangeState:
     def price(self, base: str) -> Decimal:
         with self.lock:
             return self.prices[base]
+
+    def day(self, base: str) -> market.Candle:
+        """The pair's last 24 hours for the tickers: the followed source's, else the snapshot's last day."""
+        with self.lock:
+            return self.days.get(base) or market.last_day(base)
+
+    def set_day(self, base: str, day: market.Candle) -> None:
+        """Move the pair to the close of `day`, whose open, high, low and volume the tickers show."""
+        with self.lock:
+            self.days[base] = day
+            self.set_price(base, day.close)
 
     def set_price(self, base: str, price: Decimal) -> None:
         """Move the pair's price; resting LIMIT orders it reaches fill at their own price (maker)."""

@@ -121,12 +121,18 @@ class Command(BaseCommand):
             emulator.stop()  # the "exchanges" process below serves the same demo keys on the same port
             env["EXCHANGE_API_URLS"] = settings.EXCHANGE_API_URLS
             env["MARKET_DATA_EXCHANGE"] = settings.MARKET_DATA_EXCHANGE
-            processes.append(
-                (
-                    "exchanges",
-                    [sys.executable, "manage.py", "exchange_emulator", "--port", str(emulator_port), "--demo-keys"],
-                )
-            )
+            emulator_command = [
+                sys.executable,
+                "manage.py",
+                "exchange_emulator",
+                "--port",
+                str(emulator_port),
+                "--demo-keys",
+            ]
+            if settings.MARKET_DATA_EXCHANGE == "replay":
+                # Orders fill at the prices the site shows, not at the emulator's fixed snapshot.
+                emulator_command.append("--follow-replay")
+            processes.append(("exchanges", emulator_command))
         # Links in emails sent by the worker (no request to take a host from) point at this server.
         env.setdefault("SITE_URL", f"http://{host}:{port}")
         python = sys.executable
