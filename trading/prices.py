@@ -5,6 +5,13 @@ moment later must see the same price the ticks show, not a cached one a minute o
 keeps its last tick in the cache (`exchanges.market.publisher.LAST_TICK_KEY`); when that tick is
 recent (at most `max_tick_age()` old) it is the price, otherwise `exchanges.market.feed.tickers()`
 answers (live from the exchange, or the labelled replay). Either way the Ticker says its source.
+
+A replayed price is a price that never happened now. `counts_now` is the one rule on it, for
+placement (`current_ticker`) and the engine (`trading.services.engine.evaluate_tick`) alike: it
+counts only where the replay is the configured source (MARKET_DATA_EXCHANGE=replay, the offline
+demo `make run` serves). Where a real exchange is configured and the feed fell back to the replay,
+nothing trades: `current_ticker` answers MarketUnavailable (503) rather than fill, arm a trailing
+stop or check an OCO against a price the engine would ignore.
 """
 
 from __future__ import annotations
@@ -58,13 +65,20 @@ def last_tick_tickers() -> dict[str, Ticker]:
     return {data["symbol"]: ticker_from_dict(data) for data in payload.get("ticks", [])}
 
 
+def counts_now(ticker: Ticker) -> bool:
+    """Whether an order may be placed or filled on this price: a replayed one only where the replay is
+    the configured source (see the module's docstring)."""
+    return ticker.source != "replay" or settings.MARKET_DATA_EXCHANGE == "replay"
+
+
 def current_ticker(symbol: str) -> Ticker:
-    """The current price of a followed market (UnknownSymbol, MarketUnavailable otherwise)."""
+    """The current price of a followed market to trade on (UnknownSymbol; MarketUnavailable when there
+    is none, or only a replayed one where live prices are configured)."""
     symbol = parse_symbol(symbol)
     recent = last_tick_tickers().get(symbol)
-    if recent is not None:
+    if recent is not None and counts_now(recent):
         return recent
     for ticker in feed.tickers():
-        if ticker.symbol == symbol:
+        if ticker.symbol == symbol and counts_now(ticker):
             return ticker
     raise MarketUnavailable()

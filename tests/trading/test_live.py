@@ -321,3 +321,57 @@ def test_kucoin_orders_are_placed_filled_cancelled_and_refused_the_same_way(
     assert cancelled.status == OrderStatus.CANCELLED
     assert rejected.value.reject_code == exchange_errors.INSUFFICIENT_BALANCE
     assert Order.objects.get(client_order_id="kc-broke").status == OrderStatus.REJECTED
+
+
+def test_a_market_buy_by_quote_amount_that_trades_twice_records_both_trades_and_is_filled_once_the_exchange_says_so(
+    owner, emulated_exchanges, binance_keys
+):
+    from trading.services import live
+
+    account = synced_account(owner, binance_keys)
+    order = Order.objects.create(
+        user=owner,
+        account=account,
+        client_order_id="by-quote",
+        request_fingerprint="by-quote",
+        symbol="BTC/USDT",
+        base_asset="BTC",
+        quote_asset="USDT",
+        side="buy",
+        type="market",
+        quote_amount=Decimal("1000"),
+        status=OrderStatus.PENDING,
+        execution=Execution.NATIVE,
+    )
+    btc_before = balance(account, "BTC").total
+    # Binance's FULL answer to a market buy for 1,000 USDT that crossed two price levels.
+    answer = {
+        "symbol": "BTCUSDT",
+        "orderId": 777,
+        "orderListId": -1,
+        "clientOrderId": "by-quote",
+        "transactTime": 1764547200000,
+        "price": "0.00000000",
+        "origQty": "0.01999000",
+        "executedQty": "0.01999000",
+        "cummulativeQuoteQty": "999.59990000",
+        "status": "FILLED",
+        "timeInForce": "GTC",
+        "type": "MARKET",
+        "side": "BUY",
+        "fills": [
+            {"price": "50000", "qty": "0.01", "commission": "0.00001", "commissionAsset": "BTC", "tradeId": 1},
+            {"price": "50010", "qty": "0.00999", "commission": "0.00000999", "commissionAsset": "BTC", "tradeId": 2},
+        ],
+    }
+
+    with live._exchange(account) as (_spec, client):
+        client.load_markets()
+        remote = client.parse_order(answer, client.market("BTC/USDT"))
+        live._reconcile(client, order, remote, trades=remote["trades"], actor=TEST_ACTOR)
+
+    order.refresh_from_db()
+    assert Fill.objects.filter(order=order).count() == 2
+    assert order.status == OrderStatus.FILLED and order.filled_quantity == Decimal("0.01999")
+    assert order.filled_quote == Decimal("999.5999")
+    assert balance(account, "BTC").total - btc_before == Decimal("0.01999") - Decimal("0.00001999")

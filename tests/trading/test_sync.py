@@ -8,7 +8,8 @@ orders there, and writes nothing when nothing changed.
 
 from __future__ import annotations
 
-from decimal import Decimal
+import time
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from django.db.models import Sum
@@ -16,7 +17,9 @@ from django.db.models import Sum
 from tests.exchanges.helpers import connect
 from tests.factories import TEST_ACTOR
 from trading import exchange_errors
-from trading.models import Balance, EntryKind, LedgerEntry, OrderStatus, TradingAccount
+from trading.exchange_errors import UNKNOWN_OUTCOME_NOTE
+from trading.ledger_check import check_ledger
+from trading.models import Balance, EntryKind, Fill, LedgerEntry, OrderStatus, TradingAccount
 from trading.services.accounts import exchange_account_open
 from trading.services.live import NotAnExchangeAccount, account_sync
 from trading.services.orders import order_place
@@ -206,3 +209,50 @@ def test_a_resting_order_holding_all_of_an_asset_can_spend_it_when_the_exchange_
     assert holdings(account)["USDT"] == (Decimal("50"), Decimal(0))
     assert holdings(account)["BTC"] == (Decimal("0.5") + Decimal("0.199") - Decimal("0.000199"), Decimal(0))
     assert entries_sum(account, "USDT") == Decimal("50")
+
+
+def test_a_trade_whose_answer_was_lost_is_counted_once_though_a_balance_read_came_before_the_sync(
+    owner, emulated_exchanges, exchange_emulator, binance_keys, settings
+):
+    account = exchange_account(owner, binance_keys)
+    assert account_sync(actor=TEST_ACTOR, account=account).ok
+    price = exchange_emulator.price("binance", "BTC")
+    quantity = (Decimal("9000") / price).quantize(Decimal("0.001"), rounding=ROUND_DOWN)  # nearly all the USDT
+    settings.EXCHANGE_TIMEOUT_SECONDS = 1
+    exchange_emulator.set_fault("binance", "slow", seconds=1.5, only="POST /api/v3/order")
+    lost = order_place(
+        actor=TEST_ACTOR,
+        account=account,
+        symbol="BTC/USDT",
+        side="buy",
+        type="market",
+        quantity=quantity,
+        client_order_id="lost-answer",
+    ).order
+    assert lost.reject_reason == UNKNOWN_OUTCOME_NOTE
+    exchange_emulator.set_fault("binance", None)
+    time.sleep(1.0)  # the exchange carries it out meanwhile
+    # The owner places another order: the balances are read right after it, before any sync.
+    order_place(
+        actor=TEST_ACTOR,
+        account=account,
+        symbol="BTC/USDT",
+        side="sell",
+        type="limit",
+        quantity=Decimal("0.001"),
+        price=(price * 2).quantize(Decimal("0.01")),
+    )
+
+    first = account_sync(actor=TEST_ACTOR, account=account)
+    second = account_sync(actor=TEST_ACTOR, account=account)
+
+    lost.refresh_from_db()
+    assert first.ok and second.ok, (first.problems, second.problems)
+    assert lost.status == OrderStatus.FILLED and Fill.objects.filter(order=lost).count() == 1
+    assert second.adjustments == 0 and second.fills == 0
+    usdt = Balance.objects.get(account=account, asset="USDT")
+    free, used = exchange_emulator.balance("binance", binance_keys["api_key"], "USDT")
+    assert usdt.total == free + used, "the trade was spent once"
+    adjustments = LedgerEntry.objects.filter(account=account, asset="USDT", kind=EntryKind.ADJUSTMENT)
+    assert adjustments.count() == 1, "only the first sync's opening balance: the trade is a trade, not an adjustment"
+    assert check_ledger(account_ids=[account.pk]).ok

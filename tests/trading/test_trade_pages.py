@@ -122,7 +122,7 @@ def test_sending_the_confirmation_twice_places_one_order(owner_client, paper):
         ({"type": "market", "quantity": "", "quote_amount": ""}, "quantity", "Enter a quantity, or an amount in USDT."),
         ({"type": "trailing_stop"}, "trailing_percent", "Enter how far the stop trails"),
         ({"symbol": "PEPE/USDT"}, "symbol", "Select a valid choice"),
-        ({"price": "lots"}, "price", "Enter a number."),
+        ({"price": "lots"}, "price", "Enter a number with the digits 0-9"),
     ],
 )
 def test_an_incomplete_ticket_is_explained_on_its_field_and_keeps_what_was_typed(

@@ -7,7 +7,8 @@ written only by `trading.services` inside the transaction that moves the money.
 
 An OCO is two orders (legs) sharing `oco_group`: a limit leg at `price` and a stop leg triggered at
 `stop_price` (a market order, or a limit at `price` of that leg when it is a stop-limit). The limit leg
-holds the reservation for both; when either leg fills, the other is cancelled in the same transaction.
+holds the reservation for both (on an exchange account, the leg sent to the exchange holds it); when either
+leg fills, the other is cancelled in the same transaction.
 
 `execution` says who runs the order: `paper` (our paper engine), `native` (sent to the exchange as its
 own order type) or `emulated` (held here and sent to the exchange as a market or limit order when its

@@ -150,11 +150,15 @@ def _sync_soon(account_id: int) -> None:
 def exchange_account_close(*, actor: Actor, connection: ExchangeConnection) -> None:
     """The connection's keys are revoked: the orders held here are cancelled and the account closes.
 
-    Orders already at the exchange stay the exchange's business (our keys are gone); the account
-    keeps its history, read-only.
+    Orders that are, or may be, at the exchange stay the exchange's business: native ones, and held
+    ones that were sent or are in flight (being sent, or their answer lost). The keys are wiped
+    before this runs, so nothing can cancel them there any more, and marking them cancelled here
+    while they may still trade there would be a lie: they keep their last known status, and an
+    OCO with a leg sent is left whole. The account keeps its history, read-only.
     """
     from trading.models import Execution
-    from trading.services.orders import cancel_in_transaction, order_events_on_commit
+    from trading.services.live import was_sent
+    from trading.services.orders import _lock_group, cancel_in_transaction, order_events_on_commit
 
     account = TradingAccount.objects.filter(connection=connection).first()
     if account is None:
@@ -164,10 +168,12 @@ def exchange_account_close(*, actor: Actor, connection: ExchangeConnection) -> N
         cancelled = []
         for order in (
             Order.objects.select_for_update()
-            .filter(account=account, execution=Execution.EMULATED, exchange_order_id="")
+            .filter(account=account, execution=Execution.EMULATED)
             .open()
             .order_by("id")
         ):
+            if any(leg.is_open and was_sent(leg) for leg in _lock_group(order)):
+                continue  # (part of it) at the exchange, or maybe: left as it is
             if cancel_in_transaction(order, reason="exchange connection revoked"):
                 cancelled.append(order)
         if account.is_active:

@@ -16,7 +16,6 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -118,9 +117,12 @@ def counts_for_alerts(ticker: Ticker) -> bool:
     """A replayed price fires alerts only where the replay is the configured source (the demo).
 
     When the exchange blinks and the feed falls back to a replayed day, that price never happened
-    now: an alert that fires once must not be used up on it.
+    now: an alert that fires once must not be used up on it. Orders follow the same rule
+    (`trading.prices.counts_now`).
     """
-    return ticker.source != "replay" or settings.MARKET_DATA_EXCHANGE == "replay"
+    from trading.prices import counts_now
+
+    return counts_now(ticker)
 
 
 def alerts_evaluate(*, tickers: Iterable[Ticker]) -> list[PriceAlert]:

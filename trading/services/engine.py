@@ -47,7 +47,7 @@ from trading.models import (
     OrderStatus,
     OrderType,
 )
-from trading.services.alerts import counts_for_alerts
+from trading.prices import counts_now
 from trading.services.ledger import WIDE, lock_balances, money, plain_amount, post_entry, release
 from trading.services.orders import (
     _close_without_fill,
@@ -83,12 +83,18 @@ def fill(
     exchange_trade_id: str = "",
     fee: Decimal | None = None,
     fee_asset: str | None = None,
+    complete: bool | None = None,
 ) -> Fill:
     """Fill `quantity` (default: what remains) of `order` at `price`; see the module's docstring.
 
     A fee given (an exchange's trade) is used as is, in `fee_asset`; otherwise it is
     quote value x `fee_rate`, in the quote asset. An exchange trade already recorded (same
     `exchange_trade_id`) is returned as it is, so a sync can replay trades safely.
+
+    `complete` says whether this fill completes the order. By default it does when the order's
+    quantity is reached, or at once for an order by quote amount (a paper one fills in one go). An
+    exchange's trades pass what the exchange says instead (`trading.services.live`): one market
+    order by quote amount can trade several times, and only the exchange knows which trade is last.
     """
     if exchange_trade_id:
         known = Fill.objects.filter(account_id=order.account_id, exchange_trade_id=exchange_trade_id).first()
@@ -112,15 +118,23 @@ def fill(
             fee_value = money(fee) if fee is not None else money(quote_qty * fee_rate, ROUND_HALF_UP)
         fee_in = fee_asset or current.quote_asset
 
+        # Every balance this fill touches, the OCO sibling's reserved asset included, locked in ONE call
+        # (asset order) before anything is released: locking one here and the rest later would
+        # deadlock with a placement locking them in asset order.
+        assets = {current.base_asset, current.quote_asset, fee_in, current.reserved_asset}
+        balances = lock_balances(account, assets | {leg.reserved_asset for leg in legs})
         # An OCO: the other leg is cancelled first, so its reservation is free for this fill.
+        siblings_closed = False
         for leg in legs:
             if leg.pk != current.pk and _close_without_fill(
                 leg, status=OrderStatus.CANCELLED, reason="The other leg of the OCO filled."
             ):
+                siblings_closed = True
                 order_events_on_commit(leg, "order.cancelled")
-
-        balances = lock_balances(account, {current.base_asset, current.quote_asset, fee_in, current.reserved_asset})
-        complete = current.quantity is None or current.filled_quantity + qty >= current.quantity
+        if siblings_closed:  # read again (rows locked already): the release changed them
+            balances = lock_balances(account, assets)
+        if complete is None:
+            complete = current.quantity is None or current.filled_quantity + qty >= current.quantity
         freed = _reservation_freed(current, qty, complete)
         if freed and current.reserved_asset:
             release(balance=balances[current.reserved_asset], amount=freed)
@@ -369,6 +383,7 @@ def tick_candidates(tickers: Iterable[Ticker]) -> QuerySet[Order]:
 
 _DECISION_FIELDS = (
     "id",
+    "oco_group",
     "symbol",
     "side",
     "type",
@@ -386,7 +401,7 @@ _DECISION_FIELDS = (
 
 def evaluate_tick(*, tickers: Iterable[Ticker]) -> list[Order]:
     """Fill (paper) or trigger (emulated) every open order this tick reaches; returns those orders."""
-    latest = {ticker.symbol: ticker for ticker in tickers if counts_for_alerts(ticker)}
+    latest = {ticker.symbol: ticker for ticker in tickers if counts_now(ticker)}
     if not latest:
         return []
     candidates = list(tick_candidates(latest.values()))
@@ -402,7 +417,7 @@ def evaluate_tick(*, tickers: Iterable[Ticker]) -> list[Order]:
             if action == TRAIL:
                 _move_trail(candidate, latest[candidate.symbol].last)
                 continue
-            result = _process(candidate.pk, latest[candidate.symbol], rules)
+            result = _process(candidate, latest[candidate.symbol], rules)
         except Exception:
             logger.exception("Order %s could not be evaluated on this tick; the next tick tries again.", candidate.pk)
             continue
@@ -427,16 +442,17 @@ def _rules(rules: dict[tuple[int | None, str], MarketRules], order: Order) -> Ma
     return rules[key]
 
 
-def _process(order_id: int, ticker: Ticker, rules: dict[tuple[int | None, str], MarketRules]) -> Order | None:
-    """One order against one tick, in its own transaction, under its row lock."""
+def _process(candidate: Order, ticker: Ticker, rules: dict[tuple[int | None, str], MarketRules]) -> Order | None:
+    """One order against one tick, in its own transaction, under the row locks of its OCO group.
+
+    The whole group is locked, in id order, as `fill` and a cancel lock it: locking this leg alone
+    first would deadlock with a cancel of the other leg.
+    """
     last = ticker.last
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("account", "account__connection", "user")
-            .get(pk=order_id)
-        )
-        if not order.is_open:
+        legs = _lock_group(candidate)
+        order = next((leg for leg in legs if leg.pk == candidate.pk), None)
+        if order is None or not order.is_open:
             return None
         action = _decide(order, last)
         if action is None:
@@ -484,10 +500,12 @@ def _fill_or_reject(order: Order, *, price: Decimal, is_maker: bool, fee_rate: D
 def _trigger_emulated(order: Order) -> Order | None:
     """An exchange account's order held here reached its trigger: mark it, and send it after commit.
 
-    Only one leg of an OCO is ever sent: once a leg is triggered, the other waits for its fill (the
-    sync's `fill` cancels it) or its failure."""
-    if order.oco_group and Order.objects.filter(oco_group=order.oco_group, triggered_at__isnull=False).exists():
-        return None
+    The caller holds the OCO group's row locks. An OCO leg fires even when the other leg fired
+    before and rests at the exchange (a take-profit limit the price touched, then fell away from):
+    `trading.services.live.live_submit` cancels that leg at the exchange before it sends this one,
+    as the exchange's own OCO would, so one leg at most is ever live there and the stop still
+    protects the trader. If the other leg filled meanwhile, its fill cancels this one and nothing is sent.
+    """
     changed = Order.objects.filter(pk=order.pk, status__in=OPEN_LIST, triggered_at__isnull=True).update(
         triggered_at=timezone.now(), updated_at=timezone.now()
     )

@@ -22,11 +22,21 @@ the exchange is called, outside any transaction. Then:
   exchange has still not seen `NOT_RECEIVED_AFTER` later never reached it (Binance refuses a
   request older than its `recvWindow`, at most a minute) and is rejected as not received.
 
+**OCO on an exchange account.** Both legs are held here and at most one is ever live at the
+exchange, as with the exchange's own OCO: a leg whose trigger is reached while the other rests
+there is sent only once `live_submit` has cancelled the other at the exchange (its reservation
+passes to the leg being sent); if the other filled meanwhile, its fill cancels this leg and nothing
+is sent. Cancelling either leg cancels, at the exchange, whichever leg is (or may be) there.
+
 **Sync.** `account_sync` reconciles one account with the exchange: first its orders (new trades
 recorded once each, the unique exchange trade id making a repeat harmless; cancelled, expired and
 filled statuses), then its balances: an `adjustment` entry per asset whose total differs, so every
 total is still the sum of its entries, and the lock set to what the exchange holds for orders plus
 the reservations of the emulated orders held here. Running it twice writes nothing the second time.
+An order whose outcome is not known yet (being sent, or its answer lost) may have traded at the
+exchange already: the totals of its two assets are left alone until the order sync has written
+its trades, or a balance read would count them once as an adjustment and the sync again as a fill.
+An order by quote amount is complete when the exchange says so: it may trade several times.
 """
 
 from __future__ import annotations
@@ -69,6 +79,7 @@ from trading.models import (
     TradingAccount,
 )
 from trading.services import ledger
+from trading.services.orders import _lock_group
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +154,20 @@ def on_exchange(account: TradingAccount) -> Q:
     """Orders of `account` that are (or may be) at the exchange: native ones, and emulated ones once triggered."""
     return Q(account=account) & (
         Q(execution=Execution.NATIVE) | Q(execution=Execution.EMULATED, triggered_at__isnull=False)
+    )
+
+
+def was_sent(order: Order) -> bool:
+    """An open order handed to the exchange (or being handed): it has the exchange's id, or a note
+    that it is being sent or that its answer was lost. Such an order is cancelled at the exchange."""
+    return bool(order.exchange_order_id or order.reject_reason)
+
+
+def _unsettled() -> Q:
+    """Open orders sent to the exchange whose trades may not be written here yet: no answer so far."""
+    return Q(status__in=OPEN_STATUSES) & (
+        Q(reject_reason__in=[SENDING_NOTE, xe.UNKNOWN_OUTCOME_NOTE])
+        | (Q(status=OrderStatus.PENDING) & ~Q(exchange_order_id=""))
     )
 
 
@@ -241,6 +266,10 @@ def live_submit(*, order: Order, actor: Actor | None = None) -> Order:
     if claimed is None:
         return Order.objects.get(pk=order.pk)
     order = claimed
+    if order.oco_group:
+        if not _other_leg_withdrawn(order, actor=actor):
+            return Order.objects.get(pk=order.pk)
+        order = Order.objects.select_related("account__connection").get(pk=order.pk)  # its reservation moved
     account = order.account
     try:
         with _exchange(account) as (spec, client):
@@ -269,6 +298,63 @@ def live_submit(*, order: Order, actor: Actor | None = None) -> Order:
         return Order.objects.get(pk=order.pk)
     rejected = _reject(order, refusal, actor=actor)
     raise OrderRejected(refusal.message, order_id=rejected.pk, reject_code=refusal.code)
+
+
+def _other_leg_withdrawn(order: Order, *, actor: Actor) -> bool:
+    """Before an OCO leg is sent, under the group's row locks: the other leg's reservation passes to
+    this leg, and the other leg, if it fired too, is cancelled (at the exchange first if it was sent
+    there). False when this leg must not be sent now: the other filled (its fill cancelled this
+    leg), or the exchange could not be asked (this leg is released, and the sync sends it later)."""
+    with transaction.atomic():
+        legs = _lock_group(order)
+        sent = []
+        for other in legs:
+            if other.pk == order.pk or other.status not in OPEN_STATUSES:
+                continue
+            if was_sent(other):
+                sent.append(other)
+            else:  # not at the exchange: it keeps watching its trigger here, unless it fired as well
+                _hand_over(other, to=order, cancel=other.triggered_at is not None)
+    for other in sent:
+        try:
+            account = TradingAccount.objects.select_related("connection").get(pk=other.account_id)
+            with _exchange(account) as (spec, client):
+                other.account = account
+                try:
+                    _cancel_there_then_here(client, spec, other, actor=actor, handed_to=order)
+                finally:
+                    _refresh_locks(client, spec, other)
+        except (OrderNotCancellable, xe.ExchangeCallFailed, _KeysUnreadable) as error:
+            logger.info("OCO leg %s waits: its other leg was not cancelled (%s)", order.pk, type(error).__name__)
+            Order.objects.filter(pk=order.pk, status__in=OPEN_STATUSES, reject_reason=SENDING_NOTE).update(
+                reject_reason="", updated_at=timezone.now()
+            )
+            return False
+    return Order.objects.filter(pk=order.pk, status__in=OPEN_STATUSES).exists()
+
+
+def _hand_over(other: Order, *, to: Order, cancel: bool) -> bool:
+    """Inside a transaction, under the OCO group's row locks: `other`'s reservation passes to the leg
+    `to` (the one going to the exchange) and, with `cancel`, `other` is cancelled here (it is not,
+    or no longer, at the exchange). False when `other` is closed already."""
+    from trading.services.orders import _close_without_fill, order_events_on_commit
+
+    legs = {leg.pk: leg for leg in _lock_group(other)}
+    leaving, taking = legs[other.pk], legs[to.pk]
+    if leaving.status not in OPEN_STATUSES:
+        return False
+    moved = leaving.reserved_amount
+    if taking.status in OPEN_STATUSES and moved > 0 and leaving.reserved_asset == taking.reserved_asset:
+        Order.objects.filter(pk=leaving.pk).update(reserved_amount=0, updated_at=timezone.now())
+        Order.objects.filter(pk=taking.pk).update(reserved_amount=taking.reserved_amount + moved)
+        leaving.reserved_amount = Decimal(0)
+    if not cancel:
+        return True
+    reason = "Cancelled: the other leg of the OCO triggered and was sent to the exchange."
+    if _close_without_fill(leaving, status=OrderStatus.CANCELLED, reason=reason):
+        order_events_on_commit(leaving, "order.cancelled")
+        return True
+    return False
 
 
 def _placed(client: ccxt.Exchange, spec: ExchangeSpec, order: Order, remote: dict, *, actor: Actor) -> Order:
@@ -347,8 +433,13 @@ def _unlock_for(order: Order, trades: list[dict]) -> None:
         ledger.release(balance=balance, amount=min(spent, max(balance.locked - held, Decimal(0))))
 
 
-def _record_trades(client: ccxt.Exchange, order: Order, trades: list[dict]) -> int:
-    """Each trade of the exchange's not yet recorded, through the engine; how many were new."""
+def _record_trades(client: ccxt.Exchange, order: Order, trades: list[dict], *, done_at: Decimal | None = None) -> int:
+    """Each trade of the exchange's not yet recorded, through the engine; how many were new.
+
+    `done_at`: the quantity the exchange says it filled when it says the order is done. The trade
+    that reaches it completes the order; before that, an order by quote amount is never complete
+    (the exchange may trade it several times), one by quantity is once its quantity is reached.
+    """
     from trading.services import engine
 
     known = set(
@@ -366,20 +457,27 @@ def _record_trades(client: ccxt.Exchange, order: Order, trades: list[dict]) -> i
         fee = trade.get("fee") or {}
         is_maker = trade.get("takerOrMaker") == "maker"
         fresh = Order.objects.get(pk=order.pk)
+        amount = _d(trade.get("amount"))
+        complete: bool | None = None
+        if done_at is not None:
+            complete = fresh.filled_quantity + amount >= done_at
+        elif fresh.quantity is None:
+            complete = False  # by quote amount: done when the exchange says so (`_settle`)
         try:
             engine.fill(
                 order=fresh,
                 price=_d(trade.get("price")),
-                quantity=_d(trade.get("amount")),
+                quantity=amount,
                 is_maker=is_maker,
                 fee_rate=_fee_rate(client, order.symbol, is_maker=is_maker),
                 exchange_trade_id=trade_id,
                 fee=_d(fee.get("cost")) if fee.get("cost") is not None else None,
                 fee_asset=fee.get("currency") or None,
+                complete=complete,
             )
         except IntegrityError:  # a sync and a submit recorded it at once: the first one counts
             continue
-        except engine.OrderNotFillable:  # closed here already (a quote-amount order's later trade)
+        except engine.OrderNotFillable:  # closed here already (cancelled here while it traded there)
             logger.warning("Trade %s of order %s arrived after the order closed here", trade_id, order.pk)
             continue
         known.add(trade_id)
@@ -395,12 +493,14 @@ def _reconcile(
         exchange_order_id=str(remote.get("id") or "")[:64], updated_at=timezone.now()
     )
     filled_remote = _d(remote.get("filled"))
-    recorded = _record_trades(client, order, trades)
+    done_at = filled_remote if _REMOTE_STATUS.get(str(remote.get("status") or "")) == OrderStatus.FILLED else None
+    recorded = _record_trades(client, order, trades, done_at=done_at)
     fresh = Order.objects.get(pk=order.pk)
     if filled_remote > fresh.filled_quantity and remote.get("id"):
         # The answer did not carry every trade (an order answer, not a placement's): ask for them.
         more = client.fetch_my_trades(order.symbol, params={"orderId": str(remote["id"])})
-        recorded += _record_trades(client, order, [t for t in more if str(t.get("order")) == str(remote["id"])])
+        theirs = [t for t in more if str(t.get("order")) == str(remote["id"])]
+        recorded += _record_trades(client, order, theirs, done_at=done_at)
     changed = _settle(order, remote, actor=actor)
     return recorded, changed or recorded > 0
 
@@ -489,36 +589,44 @@ def _sync_order(client: ccxt.Exchange, spec: ExchangeSpec, order: Order, *, acto
 def live_cancel(*, order: Order, actor: Actor | None = None) -> Order:
     """Cancel at the exchange, then here. OrderNotCancellable when the exchange says it filled meanwhile.
 
-    An exchange that cannot be asked now (down, refusing the key) is `ExchangeCallFailed` (503) and
-    nothing changes here: the order is still open there.
+    An OCO is cancelled whole, whichever leg is named: the leg that was sent (it may be the other
+    one) is cancelled at the exchange first. An exchange that cannot be asked now (down, refusing
+    the key) is `ExchangeCallFailed` (503) and nothing changes here: the order is still open there.
     """
     from trading.services.orders import cancel_in_transaction, order_events_on_commit
 
     actor = actor or Actor.system()
     with transaction.atomic():
-        locked = (
-            Order.objects.select_for_update(of=("self",)).select_related("account__connection", "user").get(pk=order.pk)
-        )
+        legs = _lock_group(order)
+        locked = next(leg for leg in legs if leg.pk == order.pk)
         if locked.status not in OPEN_STATUSES:
             raise OrderNotCancellable()
-        if not locked.exchange_order_id and not locked.reject_reason:
+        sent = [leg for leg in legs if leg.status in OPEN_STATUSES and was_sent(leg)]
+        if not sent:
             # Never sent (an emulated order not triggered, or its task not started): cancelled here, and the
-            # row lock keeps `live_submit` from claiming it meanwhile.
+            # row locks keep `live_submit` from claiming any leg meanwhile.
             if cancel_in_transaction(locked, reason="Cancelled by the owner."):
                 order_events_on_commit(locked, "order.cancelled")
             return locked
-    order = locked
+    account = TradingAccount.objects.select_related("connection").get(pk=locked.account_id)
     try:
-        with _exchange(order.account) as (spec, client):
-            try:
-                return _cancel_there_then_here(client, spec, order, actor=actor)
-            finally:  # what the exchange holds for the account changed (freed, or spent by a fill)
-                _refresh_locks(client, spec, order)
+        with _exchange(account) as (spec, client):
+            for leg in sent:
+                leg.account = account
+                try:
+                    _cancel_there_then_here(client, spec, leg, actor=actor)
+                finally:  # what the exchange holds for the account changed (freed, or spent by a fill)
+                    _refresh_locks(client, spec, leg)
     except _KeysUnreadable:
         raise xe.ExchangeCallFailed(xe.Refusal(code=xe.INVALID_KEY, message=KEYS_UNREADABLE)) from None
+    return Order.objects.get(pk=order.pk)
 
 
-def _cancel_there_then_here(client: ccxt.Exchange, spec: ExchangeSpec, order: Order, *, actor: Actor) -> Order:
+def _cancel_there_then_here(
+    client: ccxt.Exchange, spec: ExchangeSpec, order: Order, *, actor: Actor, handed_to: Order | None = None
+) -> Order:
+    """Cancel `order` at the exchange (recording what it traded first), then here with its OCO group;
+    with `handed_to`, only this leg is cancelled here and its reservation passes to that leg."""
     from trading.services.orders import cancel_in_transaction, order_events_on_commit
 
     try:
@@ -549,12 +657,19 @@ def _cancel_there_then_here(client: ccxt.Exchange, spec: ExchangeSpec, order: Or
     if _d(remote.get("filled")) > order.filled_quantity:
         # Trades made before the cancel (a partial fill) are recorded first.
         _reconcile(client, order, {**remote, "status": "open"}, trades=[], actor=actor)
+    if Order.objects.filter(pk=order.pk, status=OrderStatus.FILLED).exists():
+        # Its trades, recorded first, completed it (the cancel reached the exchange once it was done).
+        raise OrderNotCancellable(
+            "The exchange filled this order before it could be cancelled; its trades are recorded."
+        )
     with transaction.atomic():
         locked = Order.objects.select_for_update(of=("self",)).select_related("account", "user").get(pk=order.pk)
         if locked.reject_reason in (SENDING_NOTE, xe.UNKNOWN_OUTCOME_NOTE):
             locked.reject_reason = ""
             locked.save(update_fields=["reject_reason", "updated_at"])
-        if cancel_in_transaction(locked, reason="Cancelled by the owner."):
+        if handed_to is not None:
+            _hand_over(locked, to=handed_to, cancel=True)
+        elif cancel_in_transaction(locked, reason="Cancelled by the owner."):
             order_events_on_commit(locked, "order.cancelled")
     return Order.objects.get(pk=order.pk)
 
@@ -688,8 +803,14 @@ def _sync_balances(account: TradingAccount, answer: dict, *, spec: ExchangeSpec,
             assets &= only
         balances = ledger.lock_balances(account, assets)
         there, here = _reservations(account)
+        unsettled: set[str] = set()
+        for base, quote in (
+            Order.objects.filter(on_exchange(account)).filter(_unsettled()).values_list("base_asset", "quote_asset")
+        ):
+            unsettled |= {base, quote}
         for asset, balance in balances.items():
-            total = totals.get(asset, Decimal(0))
+            # An asset an unanswered order may have traded keeps our total until the order sync writes it.
+            total = balance.total if asset in unsettled else totals.get(asset, Decimal(0))
             locked = min(
                 total, max(used.get(asset, Decimal(0)), there.get(asset, Decimal(0))) + here.get(asset, Decimal(0))
             )

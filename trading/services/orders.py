@@ -688,9 +688,15 @@ def order_cancel(*, actor: Actor, order: Order) -> Order:
 
 
 def orders_cancel_all(*, actor: Actor, user: User) -> int:
-    """Every open order of `user` cancelled (the account is being deleted); native ones at the exchange too."""
+    """Every open order of `user` cancelled (the account is being deleted); those of exchange accounts
+    through `live_cancel`, so whatever was sent (an OCO's stop leg, too) is cancelled at the exchange."""
     count = 0
-    for order in Order.objects.visible_to(user).open().filter(oco_leg__in=["", OcoLeg.LIMIT]).order_by("id"):
+    groups: set[uuid.UUID] = set()
+    for order in Order.objects.visible_to(user).open().order_by("id"):
+        if order.oco_group:  # one call per OCO: it cancels both legs, at the exchange the one sent there
+            if order.oco_group in groups:
+                continue
+            groups.add(order.oco_group)
         try:
             if order.execution != Execution.PAPER:
                 from trading.services.live import live_cancel
