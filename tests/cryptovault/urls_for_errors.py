@@ -24,10 +24,11 @@ class CrashingApiView(APIView):
         raise RuntimeError("boom with api_key=abc123def456")
 
 
+# First, so the project's /api/ catch-all (the JSON 404) does not answer instead.
 urlpatterns = [
-    *urlpatterns,
     path("crash/", crashing_page),
     path("forbidden/", forbidden_page),
     path("suspicious/", suspicious_page),
     path("api/v1/crash/", CrashingApiView.as_view()),
+    *urlpatterns,
 ]

@@ -55,8 +55,9 @@ def order_page(request):
     return HttpResponse(str(form.errors), status=200)
 
 
+# First, so the project's own routes (its /api/v1/orders/, the /api/ catch-all 404) do not answer instead.
 urlpatterns = [
-    *urlpatterns,
     path("api/v1/orders/", OrderView.as_view()),
     path("orders/", order_page),
+    *urlpatterns,
 ]
