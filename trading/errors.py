@@ -1,6 +1,8 @@
-"""What can go wrong with a price alert, in words a trader can act on.
+"""What can go wrong with a price alert or an order, in words a trader can act on.
 
 An unknown market is `exchanges.errors.UnknownSymbol` (400, field `symbol`), shared with the market API.
+Errors of one step of an order stay beside it: `OpenOrderLimitReached` (placing), `OrderNotFillable`
+(the engine), `ExchangeCallFailed` and the exchange's refusals (`trading.exchange_errors`).
 """
 
 from __future__ import annotations

@@ -21,11 +21,12 @@ from tests.exchanges.helpers import connect
 from tests.factories import TEST_ACTOR
 from trading import exchange_errors
 from trading.errors import OrderNotCancellable, OrderRejected
-from trading.exchange_errors import UNKNOWN_OUTCOME_NOTE
+from trading.exchange_errors import UNKNOWN_OUTCOME_NOTE, ExchangeCallFailed
 from trading.ledger_check import check_ledger
 from trading.models import Balance, Execution, Fill, LedgerEntry, Order, OrderStatus, TradingAccount
+from trading.models.orders import NATIVE_TYPES, execution_for
 from trading.services.accounts import exchange_account_open
-from trading.services.live import NATIVE_TYPES, account_sync, execution_for, live_cancel
+from trading.services.live import account_sync, live_cancel
 from trading.services.orders import order_cancel, order_place
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +178,26 @@ def test_cancelling_an_order_the_exchange_filled_meanwhile_records_the_fill_and_
     assert refused.value.status_code == 409 and "filled" in refused.value.message
     assert order.status == OrderStatus.FILLED and Fill.objects.filter(order=order).count() == 1
     assert_ledger_matches_exchange(account, exchange_emulator, binance_keys, "USDT", "BTC")
+
+
+def test_a_cancel_whose_follow_up_read_fails_is_a_503_and_the_sync_records_the_fill_later(
+    owner, emulated_exchanges, exchange_emulator, binance_keys
+):
+    account = synced_account(owner, binance_keys)
+    order = place(account, type="limit", quantity=Decimal("0.002"), price=Decimal("50000"))
+    exchange_emulator.set_price("binance", "BTC", "49990")  # filled there; the cancel will say "unknown order"
+    exchange_emulator.set_fault("binance", "maintenance", only="GET /api/v3/order")
+
+    with pytest.raises(ExchangeCallFailed) as failed:
+        order_cancel(actor=TEST_ACTOR, order=order)
+
+    order.refresh_from_db()
+    assert failed.value.status_code == 503, "the trader is told to try again, not shown a 500"
+    assert order.is_open, "nothing changed here while the exchange could not be read"
+    exchange_emulator.set_fault("binance", None)
+    assert account_sync(actor=TEST_ACTOR, account=account).ok
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FILLED and Fill.objects.filter(order=order).count() == 1
 
 
 # --- refusals ----------------------------------------------------------------------------------------

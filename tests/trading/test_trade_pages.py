@@ -242,3 +242,13 @@ def test_someone_without_a_trading_account_is_told_how_to_get_one(owner_client):
     assert "Your paper account (10000 virtual USDT to practise with) opens once your email address is verified" in text(
         page
     )
+
+
+def test_a_limit_that_crosses_the_market_is_estimated_at_the_current_price_with_the_taker_fee(owner_client, paper):
+    """The service fills it at once at `last` as a taker; the confirmation must not promise the limit price."""
+    answer = owner_client.post(PAGE, {**limit_buy(paper, price="70000"), "step": "review"})
+
+    shown = text(answer)
+    taker = market_rules(paper, "BTC/USDT").taker_fee
+    assert 'data-testid="confirm-value">650.00 USDT' in shown, "0.01 x the last price 65,000, not x 70,000"
+    assert f'data-testid="confirm-fee">{D("650") * taker:,.2f} USDT' in shown and "taker fee" in shown

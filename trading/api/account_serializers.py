@@ -14,8 +14,8 @@ from rest_framework import serializers
 
 from trading.api.fields import AmountField
 from trading.models import AccountKind, Balance, EntryKind, EquitySnapshot, LedgerEntry, OrderType, TradingAccount
+from trading.models.orders import execution_for
 from trading.portfolio import METHOD
-from trading.services.live import NATIVE_TYPES  # the one place that says which types are native
 
 
 def _values(choices: type[models.TextChoices]) -> str:
@@ -24,9 +24,7 @@ def _values(choices: type[models.TextChoices]) -> str:
 
 def order_executions(account: TradingAccount) -> dict[str, str]:
     """Who runs each order type in this account: `paper`, or `native`/`emulated` on an exchange."""
-    if account.is_paper:
-        return dict.fromkeys(OrderType.values, "paper")
-    return {kind: "native" if kind in NATIVE_TYPES else "emulated" for kind in OrderType.values}
+    return {kind: str(execution_for(account, kind)) for kind in OrderType.values}
 
 
 # --- accounts ---------------------------------------------------------------------------------------

@@ -70,6 +70,19 @@ class Execution(models.TextChoices):
     EMULATED = "emulated", "Held by CryptoVault, sent to the exchange when triggered"
 
 
+# The order types an exchange account sends to the exchange as its own (at placement, through ccxt).
+# Every other type is held here and sent as a market or limit order when its trigger is reached
+# (trading.services.live explains why). The one place that says so.
+NATIVE_TYPES = frozenset({OrderType.MARKET, OrderType.LIMIT})
+
+
+def execution_for(account: TradingAccount, order_type: str) -> str:
+    """Who runs an order of `order_type` on `account`: the paper engine, the exchange, or us then the exchange."""
+    if account.is_paper:
+        return Execution.PAPER
+    return Execution.NATIVE if order_type in NATIVE_TYPES else Execution.EMULATED
+
+
 class OrderQuerySet(OwnedQuerySet):
     def open(self) -> OrderQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

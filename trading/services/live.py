@@ -1,6 +1,6 @@
 """Live routing: the orders of exchange-backed accounts, sent to the exchange through ccxt.
 
-**Which types are the exchange's.** `NATIVE_TYPES` (market and limit) are sent to the exchange at
+**Which types are the exchange's.** `trading.models.orders.NATIVE_TYPES` (market and limit) are sent to the exchange at
 placement as its own order types. Every other type (stop-loss, take-profit, stop-limit, trailing
 stop, OCO) is *emulated*: held here, evaluated on every price tick as paper orders are, and when its
 trigger is reached sent to the exchange as a market order, or as a limit order at its `price`
@@ -83,7 +83,6 @@ from trading.services.orders import _lock_group
 
 logger = logging.getLogger(__name__)
 
-NATIVE_TYPES = frozenset({OrderType.MARKET, OrderType.LIMIT})
 NOT_RECEIVED_AFTER = timedelta(minutes=2)
 SENDING_NOTE = "sent to the exchange, waiting for its answer"
 KEYS_UNREADABLE = (
@@ -120,13 +119,6 @@ class SyncResult:
 
 
 # Which orders go where ------------------------------------------------------------------------------
-
-
-def execution_for(account: TradingAccount, type: str) -> Execution:
-    """Who runs an order of `type` on `account`: the paper engine, the exchange, or us then the exchange."""
-    if account.is_paper:
-        return Execution.PAPER
-    return Execution.NATIVE if type in NATIVE_TYPES else Execution.EMULATED
 
 
 def native_form(order: Order) -> tuple[str, Decimal | None]:
@@ -622,6 +614,19 @@ def live_cancel(*, order: Order, actor: Actor | None = None) -> Order:
     return Order.objects.get(pk=order.pk)
 
 
+@contextmanager
+def _unreachable_is_503(spec: ExchangeSpec) -> Iterator[None]:
+    """An exchange call during a cancel that fails (a timeout, a refused connection, an answer ccxt
+    cannot read) is the trader's 503 with our words, never a 500; nothing here changed, the sync
+    finishes what the exchange did."""
+    try:
+        yield
+    except DomainError:
+        raise
+    except Exception as error:
+        raise xe.ExchangeCallFailed(xe.order_refusal(spec.id, error)) from None
+
+
 def _cancel_there_then_here(
     client: ccxt.Exchange, spec: ExchangeSpec, order: Order, *, actor: Actor, handed_to: Order | None = None
 ) -> Order:
@@ -640,12 +645,14 @@ def _cancel_there_then_here(
         if refusal.code != xe.UNKNOWN_ORDER:
             raise xe.ExchangeCallFailed(refusal) from None
         # Not open there: filled, cancelled elsewhere, or never received. Learn which.
-        found = _fetch_remote(client, order)
+        with _unreachable_is_503(spec):
+            found = _fetch_remote(client, order)
         if found is None:
             if order.exchange_order_id or timezone.now() - _sent_at(order) < NOT_RECEIVED_AFTER:
                 raise xe.ExchangeCallFailed(xe.Refusal.of(xe.UNKNOWN_ORDER)) from None
             found = {"status": "canceled"}  # it never reached the exchange: nothing to cancel there
-        _reconcile(client, order, found, trades=[], actor=actor)
+        with _unreachable_is_503(spec):
+            _reconcile(client, order, found, trades=[], actor=actor)
         order = Order.objects.get(pk=order.pk)
         if order.status == OrderStatus.FILLED:
             raise OrderNotCancellable(
@@ -655,8 +662,10 @@ def _cancel_there_then_here(
             return order
         raise xe.ExchangeCallFailed(refusal) from None
     if _d(remote.get("filled")) > order.filled_quantity:
-        # Trades made before the cancel (a partial fill) are recorded first.
-        _reconcile(client, order, {**remote, "status": "open"}, trades=[], actor=actor)
+        # Trades made before the cancel (a partial fill) are recorded first. If the exchange cannot be
+        # read now, the order stays open here and the sync records its trades and the cancel.
+        with _unreachable_is_503(spec):
+            _reconcile(client, order, {**remote, "status": "open"}, trades=[], actor=actor)
     if Order.objects.filter(pk=order.pk, status=OrderStatus.FILLED).exists():
         # Its trades, recorded first, completed it (the cancel reached the exchange once it was done).
         raise OrderNotCancellable(

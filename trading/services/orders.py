@@ -32,7 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -55,6 +55,7 @@ from trading.models import (
     TimeInForce,
     TradingAccount,
 )
+from trading.models.orders import execution_for
 from trading.prices import current_ticker
 from trading.services.ledger import WIDE, lock_balances, money, plain_amount, release, reserve
 
@@ -65,8 +66,6 @@ CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 MAX_DECIMALS = 18  # what the database stores
 MAX_AMOUNT = Decimal(10) ** 15
 MAX_TRAILING_PERCENT = Decimal(50)
-# Fallback when trading.services.live is not importable (it decides; see native_types()).
-_DEFAULT_NATIVE_TYPES = frozenset({OrderType.MARKET, OrderType.LIMIT})
 STOP_TYPES = frozenset({OrderType.STOP_LOSS, OrderType.TAKE_PROFIT, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP})
 DECIMAL_FIELDS = (
     "quantity",
@@ -102,15 +101,6 @@ class OpenOrderLimitReached(DomainError):
 
     def __init__(self, limit: int):
         super().__init__(f"You have {limit} open orders, the most we keep per account. Cancel one first.")
-
-
-def native_types() -> frozenset[str]:
-    """The order types an exchange account sends to the exchange as such (`trading.services.live`)."""
-    try:
-        from trading.services.live import NATIVE_TYPES
-    except ImportError:
-        return _DEFAULT_NATIVE_TYPES
-    return frozenset(NATIVE_TYPES)
 
 
 def slippage() -> Decimal:
@@ -190,10 +180,7 @@ def order_events_on_commit(order: Order, event: str) -> None:
         )
     elif event == "order.rejected" and order.reject_reason:
         body += f" {order.reject_reason}"
-    try:
-        link = reverse("trading:order_detail", args=[order.pk])
-    except NoReverseMatch:  # the pages are not wired (yet)
-        link = ""
+    link = reverse("trading:order_detail", args=[order.pk])
     site = settings.SITE_URL.rstrip("/")
     notify(
         user=order.user,
@@ -201,7 +188,7 @@ def order_events_on_commit(order: Order, event: str) -> None:
         title=f"Order {word}: {order.symbol}",
         body=body,
         payload={"order_id": order.pk, "event": event, **{k: v for k, v in payload.items() if k != "id"}},
-        link=site + link if link else "",
+        link=site + link,
     )
 
 
@@ -463,12 +450,6 @@ def order_place(
     return PlaceResult(order=order, created=True)
 
 
-def _execution(account: TradingAccount, order_type: str) -> str:
-    if account.is_paper:
-        return Execution.PAPER
-    return Execution.NATIVE if order_type in native_types() else Execution.EMULATED
-
-
 def _place_in_transaction(actor: Actor, request: _Request, rules: MarketRules, last: Decimal) -> tuple[Order, bool]:
     from trading.services.engine import fill
 
@@ -484,7 +465,7 @@ def _place_in_transaction(actor: Actor, request: _Request, rules: MarketRules, l
     if not account.is_active:
         raise AccountInactive()
 
-    execution = _execution(account, request.type)
+    execution = execution_for(account, request.type)
     side, slip = request.side, slippage()
     with localcontext(WIDE):
         market_price = money(last * (1 + slip) if side == OrderSide.BUY else last * (1 - slip))

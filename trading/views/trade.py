@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -34,81 +33,14 @@ from exchanges.errors import UnknownSymbol
 from exchanges.market.feed import MarketUnavailable, Ticker
 from exchanges.market.symbols import market_symbols, parse_symbol
 from trading.errors import OrderRejected
+from trading.estimates import estimate
 from trading.forms import LABELS, TYPE_FIELDS, TradeForm
 from trading.markets import market_rules
-from trading.models import Order, OrderSide, OrderType, TradingAccount
+from trading.models import Order, OrderType, TradingAccount
 from trading.prices import current_ticker
 from trading.selectors import accounts_for, order_for
 from trading.services.orders import order_place
 from trading.templatetags.trading_display import price, qty
-
-BPS = Decimal(10_000)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """What the confirmation shows. Display only: the fill decides the real price and fee."""
-
-    reference_label: str  # "Current price" / "Limit price" / "Trigger price"
-    reference_price: Decimal | None
-    quantity: Decimal | None
-    notional: Decimal | None
-    fee_rate: Decimal
-    fee_kind: str  # "maker" / "taker"
-    fee: Decimal | None
-    total: Decimal | None
-    total_label: str  # "Estimated cost" / "Estimated proceeds"
-    ticker: Ticker | None
-    slippage_bps: int
-
-
-def estimate(data: dict[str, Any], ticker: Ticker | None, taker_fee: Decimal, maker_fee: Decimal) -> Estimate:
-    """The order's value at the price it is expected to trade at, and the fee on it.
-
-    Market orders and trailing stops trade near the current price (paper accounts add the configured
-    slippage, against the taker); limit-priced orders at their limit; stops at their trigger. A limit
-    order that would not fill at once rests and pays the maker fee, anything else the taker fee.
-    """
-    kind, side = data["type"], data["side"]
-    last = ticker.last if ticker else None
-    account: TradingAccount = data["account"]
-    slippage = settings.PAPER_SLIPPAGE_BPS if account.is_paper else 0
-    if kind in (OrderType.MARKET, OrderType.TRAILING_STOP):
-        label = "Current price"
-        reference = None
-        if last is not None:
-            move = Decimal(slippage) / BPS
-            reference = last * (1 + move) if side == OrderSide.BUY else last * (1 - move)
-    elif kind in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.OCO):
-        label, reference = "Limit price", data.get("price")
-    else:
-        label, reference = "Trigger price", data.get("stop_price")
-    resting = kind == OrderType.LIMIT and last is not None and reference is not None
-    resting = resting and (reference < last if side == OrderSide.BUY else reference > last)
-    fee_rate, fee_kind = (maker_fee, "maker") if resting else (taker_fee, "taker")
-    quantity, notional = data.get("quantity"), None
-    if quantity is not None and reference is not None:
-        notional = quantity * reference
-    elif data.get("quote_amount") is not None:
-        notional = data["quote_amount"]
-        quantity = notional / reference if reference else None
-    fee = notional * fee_rate if notional is not None else None
-    total = None
-    if notional is not None and fee is not None:
-        total = notional + fee if side == OrderSide.BUY else notional - fee
-    return Estimate(
-        reference_label=label,
-        reference_price=reference,
-        quantity=quantity,
-        notional=notional,
-        fee_rate=fee_rate,
-        fee_kind=fee_kind,
-        fee=fee,
-        total=total,
-        total_label="Estimated cost" if side == OrderSide.BUY else "Estimated proceeds",
-        ticker=ticker,
-        slippage_bps=slippage if kind in (OrderType.MARKET, OrderType.TRAILING_STOP) else 0,
-    )
 
 
 def _ticker(symbol: str) -> Ticker | None:
