@@ -268,80 +268,62 @@ def _unpriced_note(asset: str, symbol: str, followed: set[str]) -> str:
 
 
 def _holding(asset: str, entry: _Sum, by_symbol: Mapping[str, Ticker], followed: set[str]) -> Holding:
-    shares = tuple(entry.shares)
-    available = entry.quantity - entry.locked
+    # The asset's amounts as the ledger holds them, not valued (no price): each case below values it as it can.
+    unvalued = Holding(
+        asset=asset,
+        quantity=entry.quantity,
+        available=entry.quantity - entry.locked,
+        locked=entry.locked,
+        price=None,
+        value=None,
+        allocation_pct=None,
+        cost_basis=None,
+        unrealized_pnl=None,
+        realized_pnl=entry.realized,
+        change_24h_pct=None,
+        change_24h_value=None,
+        accounts=tuple(entry.shares),
+    )
     if asset == QUOTE_CURRENCY:
-        return Holding(
-            asset=asset,
-            quantity=entry.quantity,
-            available=available,
-            locked=entry.locked,
+        return replace(
+            unvalued,
             price=ONE,
             value=entry.quantity,
-            allocation_pct=None,
             cost_basis=ONE,
             unrealized_pnl=ZERO,
-            realized_pnl=entry.realized,
             change_24h_pct=ZERO,
             change_24h_value=ZERO,
-            accounts=shares,
         )
     symbol = f"{asset}/{QUOTE_CURRENCY}"
     cost_basis = _money(entry.cost / entry.quantity) if entry.quantity else None
     ticker = by_symbol.get(symbol)
     if ticker is None and not entry.quantity:
         # A closed position on a market without a price: nothing held to value, its realised PnL stays.
-        return Holding(
-            asset=asset,
-            quantity=entry.quantity,
-            available=available,
-            locked=entry.locked,
-            price=None,
+        return replace(
+            unvalued,
             value=ZERO,
-            allocation_pct=None,
-            cost_basis=None,
             unrealized_pnl=ZERO,
-            realized_pnl=entry.realized,
-            change_24h_pct=None,
             change_24h_value=ZERO,
-            accounts=shares,
             symbol=symbol if symbol in followed else None,
         )
     if ticker is None:
-        return Holding(
-            asset=asset,
-            quantity=entry.quantity,
-            available=available,
-            locked=entry.locked,
-            price=None,
-            value=None,
-            allocation_pct=None,
+        return replace(
+            unvalued,
             cost_basis=cost_basis,
-            unrealized_pnl=None,
-            realized_pnl=entry.realized,
-            change_24h_pct=None,
-            change_24h_value=None,
-            accounts=shares,
             symbol=symbol if symbol in followed else None,
             note=_unpriced_note(asset, symbol, followed),
         )
     value = _money(ticker.last * entry.quantity)
     pct = ticker.change_24h_pct
     change = _money(value * pct / (HUNDRED + pct)) if pct != -HUNDRED else -value
-    return Holding(
-        asset=asset,
-        quantity=entry.quantity,
-        available=available,
-        locked=entry.locked,
+    return replace(
+        unvalued,
         price=ticker.last,
         value=value,
-        allocation_pct=None,
         cost_basis=cost_basis,
         unrealized_pnl=_money(value - entry.cost),
-        realized_pnl=entry.realized,
         change_24h_pct=pct,
         change_24h_value=change,
-        accounts=shares,
         symbol=symbol,
     )
 

@@ -14,6 +14,8 @@ import os
 import pytest
 from django.db import connection
 
+from tests.trading.helpers import paper_account, tick
+
 
 @pytest.fixture(autouse=True)
 def _the_replay_is_the_configured_source(settings):
@@ -27,3 +29,10 @@ def postgresql():
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture
+def account(owner):
+    """`owner`'s paper account (10,000 USDT) with BTC at 50,000: where most order tests start."""
+    tick({"BTC/USDT": "50000"})
+    return paper_account(owner)

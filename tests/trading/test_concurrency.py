@@ -17,12 +17,12 @@ import pytest
 from django.db import close_old_connections, connection
 
 from tests.factories import TEST_ACTOR
-from tests.trading.helpers import paper_account, tick
+from tests.trading.helpers import place, placed, tick
 from trading.errors import InsufficientFunds, OrderNotCancellable
 from trading.ledger_check import check_ledger
 from trading.models import Balance, EntryKind, Fill, LedgerEntry, Order, OrderStatus
 from trading.services.engine import evaluate_tick
-from trading.services.orders import order_cancel, order_place
+from trading.services.orders import order_cancel
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql")]
 
@@ -57,24 +57,19 @@ def _the_last_tick_stays_the_price(settings):
     settings.PRICE_TICK_SECONDS = 600
 
 
-def test_200_concurrent_market_orders_against_one_balance_lose_no_update_and_reconcile(owner):
-    tick({"BTC/USDT": "50000"})
-    account = paper_account(owner)
+def resting_buys(account, count: int) -> list:
+    """`count` limit buys of 0.01 BTC at 49,000, resting under the 50,000 price."""
+    return [place(account, side="buy", type="limit", quantity="0.01", price="49000") for _ in range(count)]
+
+
+def test_200_concurrent_market_orders_against_one_balance_lose_no_update_and_reconcile(account):
     # Each order: 0.002 BTC at 50,025 (5 bps slippage) = 100.05 USDT, plus 0.1% fee = 100.15005 USDT.
     cost = Decimal("100.15005")
     affordable = int(Decimal("10000") // cost)  # 99
 
     results = in_threads(
         [
-            lambda i=i: order_place(
-                actor=TEST_ACTOR,
-                account=account,
-                symbol="BTC/USDT",
-                side="buy",
-                type="market",
-                quantity="0.002",
-                client_order_id=f"burst-{i}",
-            )
+            lambda i=i: placed(account, side="buy", type="market", quantity="0.002", client_order_id=f"burst-{i}")
             for i in range(ORDERS)
         ]
     )
@@ -103,21 +98,8 @@ def test_200_concurrent_market_orders_against_one_balance_lose_no_update_and_rec
     assert report.ok, [str(drift) for drift in report.drifts]
 
 
-def test_ticks_racing_each_other_fill_each_resting_order_once(owner):
-    tick({"BTC/USDT": "50000"})
-    account = paper_account(owner)
-    orders = [
-        order_place(
-            actor=TEST_ACTOR,
-            account=account,
-            symbol="BTC/USDT",
-            side="buy",
-            type="limit",
-            quantity="0.01",
-            price="49000",
-        ).order
-        for _ in range(20)
-    ]
+def test_ticks_racing_each_other_fill_each_resting_order_once(account):
+    orders = resting_buys(account, 20)
     low = tick("BTC/USDT", "48000")
 
     results = in_threads([lambda: evaluate_tick(tickers=[low]) for _ in range(10)], threads=10)
@@ -130,21 +112,8 @@ def test_ticks_racing_each_other_fill_each_resting_order_once(owner):
     assert check_ledger().ok
 
 
-def test_a_cancel_racing_a_fill_leaves_exactly_one_of_them_done(owner):
-    tick({"BTC/USDT": "50000"})
-    account = paper_account(owner)
-    orders = [
-        order_place(
-            actor=TEST_ACTOR,
-            account=account,
-            symbol="BTC/USDT",
-            side="buy",
-            type="limit",
-            quantity="0.01",
-            price="49000",
-        ).order
-        for _ in range(10)
-    ]
+def test_a_cancel_racing_a_fill_leaves_exactly_one_of_them_done(account):
+    orders = resting_buys(account, 10)
     low = tick("BTC/USDT", "48000")
 
     calls = [lambda: evaluate_tick(tickers=[low])] + [

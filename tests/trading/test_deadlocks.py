@@ -17,12 +17,12 @@ import pytest
 from django.db import connection
 
 from tests.factories import TEST_ACTOR
-from tests.trading.helpers import paper_account, tick
+from tests.trading.helpers import paper_account, place_oco, placed, tick
 from trading.errors import OrderNotCancellable
 from trading.ledger_check import check_ledger
 from trading.models import Balance, Order, OrderStatus
 from trading.services import engine
-from trading.services.orders import order_cancel, order_place
+from trading.services.orders import order_cancel
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql")]
 
@@ -57,36 +57,40 @@ def run_together(first, second, started: threading.Event) -> dict:
     return outcome
 
 
+def paper_account_holding_btc(owner):
+    """`owner`'s paper account at 50,000 USDT a BTC, 0.1 BTC bought at market."""
+    tick({"BTC/USDT": "50000"})
+    account = paper_account(owner)
+    placed(account, side="buy", type="market", quantity="0.1")
+    return account
+
+
+def held_on_first_call(monkeypatch, name: str, when=lambda *args: True) -> threading.Event:
+    """Slow `engine.<name>` down (1.5 s) on its first call that `when` accepts; the event is set as it starts."""
+    started = threading.Event()
+    original = getattr(engine, name)
+
+    def slowed(*args):
+        if when(*args) and not started.is_set():
+            started.set()
+            time.sleep(1.5)
+        return original(*args)
+
+    monkeypatch.setattr(engine, name, slowed)
+    return started
+
+
 def deadlocks_logged(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.exc_info and "deadlock" in str(r.exc_info[1]).lower()]
 
 
 def test_a_cancel_racing_the_fill_of_an_oco_stop_leg_waits_for_it_and_is_refused(owner, monkeypatch, caplog):
-    tick({"BTC/USDT": "50000"})
-    account = paper_account(owner)
-    order_place(actor=TEST_ACTOR, account=account, symbol="BTC/USDT", side="buy", type="market", quantity="0.1")
-    limit_leg = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="sell",
-        type="oco",
-        quantity="0.1",
-        price="55000",
-        stop_price="45000",
-    ).order
-    stop_leg = Order.objects.get(oco_group=limit_leg.oco_group, oco_leg="stop")
+    account = paper_account_holding_btc(owner)
+    limit_leg, stop_leg = place_oco(account, side="sell", quantity="0.1", price="55000", stop_price="45000")
     assert limit_leg.pk < stop_leg.pk
-    deciding = threading.Event()
-    decide = engine._decide
-
-    def slow_decide(order, last):  # the tick holds the stop leg's row lock here
-        if connection.in_atomic_block and order.pk == stop_leg.pk and not deciding.is_set():
-            deciding.set()
-            time.sleep(1.5)
-        return decide(order, last)
-
-    monkeypatch.setattr(engine, "_decide", slow_decide)
+    deciding = held_on_first_call(  # the tick holds the stop leg's row lock here
+        monkeypatch, "_decide", when=lambda order, last: connection.in_atomic_block and order.pk == stop_leg.pk
+    )
 
     outcome = run_together(
         lambda: engine.evaluate_tick(tickers=[tick("BTC/USDT", "44000")]),
@@ -104,36 +108,13 @@ def test_a_cancel_racing_the_fill_of_an_oco_stop_leg_waits_for_it_and_is_refused
 
 
 def test_a_buy_oco_fill_racing_a_placement_lets_both_through(owner, monkeypatch, caplog):
-    tick({"BTC/USDT": "50000"})
-    account = paper_account(owner)
-    order_place(actor=TEST_ACTOR, account=account, symbol="BTC/USDT", side="buy", type="market", quantity="0.1")
-    limit_leg = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="buy",
-        type="oco",
-        quantity="0.01",
-        price="45000",
-        stop_price="55000",
-    ).order
-    stop_leg = Order.objects.get(oco_group=limit_leg.oco_group, oco_leg="stop")
-    locking = threading.Event()
-    lock_balances = engine.lock_balances
-
-    def slow_lock(account, assets):  # the fill is about to lock its balances here
-        if not locking.is_set():
-            locking.set()
-            time.sleep(1.5)
-        return lock_balances(account, assets)
-
-    monkeypatch.setattr(engine, "lock_balances", slow_lock)
+    account = paper_account_holding_btc(owner)
+    _limit_leg, stop_leg = place_oco(account, side="buy", quantity="0.01", price="45000", stop_price="55000")
+    locking = held_on_first_call(monkeypatch, "lock_balances")  # the fill is about to lock its balances here
 
     outcome = run_together(
         lambda: engine.evaluate_tick(tickers=[tick("BTC/USDT", "56000")]),
-        lambda: order_place(
-            actor=TEST_ACTOR, account=account, symbol="BTC/USDT", side="sell", type="market", quantity="0.01"
-        ),
+        lambda: placed(account, side="sell", type="market", quantity="0.01"),
         locking,
     )
 

@@ -10,9 +10,9 @@ import pytest
 from tests.exchanges.helpers import connect
 from tests.factories import TEST_ACTOR
 from tests.live_events import GroupListener
-from tests.trading.helpers import paper_account, tick
+from tests.trading.helpers import held, paper_account, tick
 from trading.ledger_check import check_ledger
-from trading.models import Balance, Execution, Fill, Order, OrderStatus, TradingAccount
+from trading.models import Execution, Fill, Order, OrderStatus, TradingAccount
 from trading.services.engine import OrderNotFillable, evaluate_tick, fill
 from trading.services.live import account_sync
 from trading.services.orders import order_cancel, order_place
@@ -23,16 +23,6 @@ pytestmark = pytest.mark.django_db
 def place(account, **fields) -> Order:
     defaults = {"symbol": "BTC/USDT", "side": "buy", "quantity": "0.1"}
     return order_place(actor=TEST_ACTOR, account=account, **{**defaults, **fields}).order
-
-
-def held(account: TradingAccount, asset: str) -> Balance:
-    return Balance.objects.get(account=account, asset=asset)
-
-
-@pytest.fixture
-def account(owner):
-    tick({"BTC/USDT": "50000"})
-    return paper_account(owner)
 
 
 def test_partial_fills_release_the_reservation_in_proportion_and_complete_the_order(account):
@@ -59,26 +49,17 @@ def test_partial_fills_release_the_reservation_in_proportion_and_complete_the_or
 
 def test_an_exchange_trade_recorded_twice_is_one_fill(account):
     order = place(account, type="limit", price="40000")
-    first = fill(
-        order=order,
-        price=Decimal("40000"),
-        quantity=Decimal("0.05"),
-        is_maker=True,
-        fee_rate=Decimal(0),
-        exchange_trade_id="T-1",
-        fee=Decimal("0.00005"),
-        fee_asset="BTC",
-    )
-    again = fill(
-        order=order,
-        price=Decimal("40000"),
-        quantity=Decimal("0.05"),
-        is_maker=True,
-        fee_rate=Decimal(0),
-        exchange_trade_id="T-1",
-        fee=Decimal("0.00005"),
-        fee_asset="BTC",
-    )
+    the_trade = {
+        "price": Decimal("40000"),
+        "quantity": Decimal("0.05"),
+        "is_maker": True,
+        "fee_rate": Decimal(0),
+        "exchange_trade_id": "T-1",
+        "fee": Decimal("0.00005"),
+        "fee_asset": "BTC",
+    }
+    first = fill(order=order, **the_trade)
+    again = fill(order=order, **the_trade)
 
     assert again.pk == first.pk and Fill.objects.filter(order=order).count() == 1
     assert held(account, "BTC").total == Decimal("0.04995"), "the fee the exchange took, in BTC"

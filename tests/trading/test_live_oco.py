@@ -13,15 +13,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.exchanges.helpers import connect
 from tests.factories import TEST_ACTOR
-from tests.trading.helpers import publish
+from tests.trading.helpers import btc_price_near, place, place_oco, publish, synced_exchange_account
 from trading.exchange_errors import UNKNOWN_OUTCOME_NOTE
 from trading.ledger_check import check_ledger
-from trading.models import Balance, Order, OrderStatus, TradingAccount
-from trading.services.accounts import exchange_account_open
-from trading.services.live import account_sync
-from trading.services.orders import order_cancel, order_place, orders_cancel_all
+from trading.models import Balance, Order, OrderStatus
+from trading.services.orders import order_cancel, orders_cancel_all
 from trading.tasks import submit_triggered_order
 
 pytestmark = pytest.mark.django_db
@@ -38,27 +35,11 @@ def exchange_order(emulator, exchange_order_id: str):
         return next(o for o in state.orders.values() if str(o.id) == exchange_order_id)
 
 
-def synced_account(user, keys) -> TradingAccount:
-    account = exchange_account_open(actor=TEST_ACTOR, connection=connect(user, keys))
-    assert account_sync(actor=TEST_ACTOR, account=account).ok
-    return account
-
-
 def an_oco_whose_limit_leg_rests_at_the_exchange(account, emulator) -> tuple[Order, Order, Decimal]:
     """A sell OCO (0.1 BTC): the price touched its take-profit, then fell back before the leg was sent."""
     last = emulator.price("binance", "BTC")
-    take, stop = (last + 800).quantize(Decimal("0.01")), (last - 800).quantize(Decimal("0.01"))
-    limit_leg = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="sell",
-        type="oco",
-        quantity=Decimal("0.1"),
-        price=take,
-        stop_price=stop,
-    ).order
-    stop_leg = Order.objects.get(oco_group=limit_leg.oco_group, oco_leg="stop")
+    take, stop = btc_price_near(emulator, 800), btc_price_near(emulator, -800)
+    limit_leg, stop_leg = place_oco(account, side="sell", quantity=Decimal("0.1"), price=take, stop_price=stop)
     publish({"BTC/USDT": take + 20})  # the limit leg is reached and triggered ...
     emulator.set_price("binance", "BTC", last)  # ... and the price is back when its task sends it
     submit_triggered_order.apply(args=(limit_leg.pk,)).get()
@@ -70,7 +51,7 @@ def an_oco_whose_limit_leg_rests_at_the_exchange(account, emulator) -> tuple[Ord
 def test_the_stop_leg_still_sells_when_the_price_crashes_after_the_limit_leg_rested_at_the_exchange(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = synced_account(owner, binance_keys)
+    account = synced_exchange_account(owner, binance_keys)
     limit_leg, stop_leg, stop = an_oco_whose_limit_leg_rests_at_the_exchange(account, exchange_emulator)
 
     exchange_emulator.set_price("binance", "BTC", stop - 500)
@@ -93,7 +74,7 @@ def test_the_stop_leg_still_sells_when_the_price_crashes_after_the_limit_leg_res
 def test_cancelling_the_stop_leg_cancels_the_limit_leg_resting_at_the_exchange(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = synced_account(owner, binance_keys)
+    account = synced_exchange_account(owner, binance_keys)
     limit_leg, stop_leg, _stop = an_oco_whose_limit_leg_rests_at_the_exchange(account, exchange_emulator)
 
     order_cancel(actor=TEST_ACTOR, order=stop_leg)
@@ -108,21 +89,11 @@ def test_cancelling_the_stop_leg_cancels_the_limit_leg_resting_at_the_exchange(
 def test_cancelling_every_order_of_a_leaving_user_cancels_the_oco_stop_leg_resting_at_the_exchange(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = synced_account(owner, binance_keys)
-    last = exchange_emulator.price("binance", "BTC")
-    take, stop = (last + 800).quantize(Decimal("0.01")), (last - 800).quantize(Decimal("0.01"))
-    limit_leg = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="sell",
-        type="oco",
-        quantity=Decimal("0.1"),
-        price=take,
-        stop_price=stop,
-        stop_limit_price=stop - 100,
-    ).order
-    stop_leg = Order.objects.get(oco_group=limit_leg.oco_group, oco_leg="stop")
+    account = synced_exchange_account(owner, binance_keys)
+    take, stop = btc_price_near(exchange_emulator, 800), btc_price_near(exchange_emulator, -800)
+    limit_leg, stop_leg = place_oco(
+        account, side="sell", quantity=Decimal("0.1"), price=take, stop_price=stop, stop_limit_price=stop - 100
+    )
     publish({"BTC/USDT": stop - 10})  # the stop leg fires: sent as a limit at stop - 100 ...
     exchange_emulator.set_price("binance", "BTC", stop - 200)  # ... the price fell through it: it rests
     submit_triggered_order.apply(args=(stop_leg.pk,)).get()
@@ -142,26 +113,18 @@ def test_revoking_the_connection_leaves_an_order_whose_answer_was_lost_as_it_is(
 ):
     from exchanges.services.connections import connection_revoke
 
-    account = synced_account(owner, binance_keys)
+    account = synced_exchange_account(owner, binance_keys)
     last = exchange_emulator.price("binance", "BTC")
-    in_flight = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="sell",
-        type="stop_loss",
-        quantity=Decimal("0.1"),
-        stop_price=(last - 100).quantize(Decimal("0.01")),
-    ).order
-    held = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="sell",
-        type="stop_loss",
-        quantity=Decimal("0.1"),
-        stop_price=(last - 5000).quantize(Decimal("0.01")),
-    ).order
+    in_flight, held = (
+        place(
+            account,
+            side="sell",
+            type="stop_loss",
+            quantity=Decimal("0.1"),
+            stop_price=btc_price_near(exchange_emulator, below),
+        )
+        for below in (-100, -5000)
+    )
     publish({"BTC/USDT": last - 200})  # the first one fires; its answer is lost on the way back
     settings.EXCHANGE_TIMEOUT_SECONDS = 1
     exchange_emulator.set_fault("binance", "slow", seconds=1.5, only="POST /api/v3/order")

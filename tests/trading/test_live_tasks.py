@@ -15,11 +15,10 @@ import pytest
 
 from tests.exchanges.helpers import connect
 from tests.factories import TEST_ACTOR
-from tests.trading.helpers import paper_account, publish
-from trading.models import Balance, EquitySnapshot, Fill, Order, OrderStatus, TradingAccount
+from tests.trading.helpers import btc_price_near, paper_account, place, place_oco, publish, synced_exchange_account
+from trading.models import Balance, EquitySnapshot, Fill, OrderStatus, TradingAccount
 from trading.services.accounts import exchange_account_open
 from trading.services.live import account_sync, live_cancel
-from trading.services.orders import order_place
 from trading.tasks import snapshot_equity, submit_triggered_order, sync_exchange_accounts
 
 
@@ -67,19 +66,9 @@ def test_the_beat_task_run_by_a_real_worker_syncs_every_active_exchange_account(
 def test_a_stop_loss_held_here_is_sent_to_the_exchange_as_a_market_order_once_its_trigger_is_reached(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = exchange_account(owner, binance_keys)
-    account_sync(actor=TEST_ACTOR, account=account)
-    last = exchange_emulator.price("binance", "BTC")
-    stop = (last - 1000).quantize(Decimal("0.01"))
-    order = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="sell",
-        type="stop_loss",
-        quantity=Decimal("0.1"),
-        stop_price=stop,
-    ).order
+    account = synced_exchange_account(owner, binance_keys)
+    stop = btc_price_near(exchange_emulator, -1000)
+    order = place(account, side="sell", type="stop_loss", quantity=Decimal("0.1"), stop_price=stop)
     assert order.execution == "emulated" and not emulator_orders(exchange_emulator), "held here until it triggers"
 
     exchange_emulator.set_price("binance", "BTC", stop - 10)
@@ -104,20 +93,9 @@ def test_a_stop_loss_held_here_is_sent_to_the_exchange_as_a_market_order_once_it
 def test_a_stop_limit_held_here_is_sent_as_a_limit_at_its_price_and_rests_at_the_exchange(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = exchange_account(owner, binance_keys)
-    account_sync(actor=TEST_ACTOR, account=account)
-    last = exchange_emulator.price("binance", "BTC")
-    stop, limit = (last + 500).quantize(Decimal("0.01")), (last + 600).quantize(Decimal("0.01"))
-    order = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="buy",
-        type="stop_limit",
-        quantity=Decimal("0.01"),
-        stop_price=stop,
-        price=limit,
-    ).order
+    account = synced_exchange_account(owner, binance_keys)
+    stop, limit = btc_price_near(exchange_emulator, 500), btc_price_near(exchange_emulator, 600)
+    order = place(account, side="buy", type="stop_limit", quantity=Decimal("0.01"), stop_price=stop, price=limit)
 
     exchange_emulator.set_price("binance", "BTC", stop + 50)
     publish({"BTC/USDT": stop + 50})  # the buy stop triggers
@@ -152,19 +130,9 @@ def test_the_nightly_task_takes_an_equity_snapshot_for_every_user_with_an_accoun
 def test_a_triggered_order_whose_task_never_ran_is_sent_by_the_next_sync_once(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = exchange_account(owner, binance_keys)
-    account_sync(actor=TEST_ACTOR, account=account)
-    last = exchange_emulator.price("binance", "BTC")
-    target = (last + 1000).quantize(Decimal("0.01"))
-    order = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="sell",
-        type="take_profit",
-        quantity=Decimal("0.05"),
-        stop_price=target,
-    ).order
+    account = synced_exchange_account(owner, binance_keys)
+    target = btc_price_near(exchange_emulator, 1000)
+    order = place(account, side="sell", type="take_profit", quantity=Decimal("0.05"), stop_price=target)
     exchange_emulator.set_price("binance", "BTC", target + 5)
     publish({"BTC/USDT": target + 5})  # triggered; its task is queued where no worker listens
 
@@ -183,20 +151,9 @@ def test_a_triggered_order_whose_task_never_ran_is_sent_by_the_next_sync_once(
 def test_a_triggered_stop_limit_resting_at_the_exchange_is_cancelled_there_and_here(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = exchange_account(owner, binance_keys)
-    account_sync(actor=TEST_ACTOR, account=account)
-    last = exchange_emulator.price("binance", "BTC")
-    stop, limit = (last - 500).quantize(Decimal("0.01")), (last - 600).quantize(Decimal("0.01"))
-    order = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="sell",
-        type="stop_limit",
-        quantity=Decimal("0.1"),
-        stop_price=stop,
-        price=limit,
-    ).order
+    account = synced_exchange_account(owner, binance_keys)
+    stop, limit = btc_price_near(exchange_emulator, -500), btc_price_near(exchange_emulator, -600)
+    order = place(account, side="sell", type="stop_limit", quantity=Decimal("0.1"), stop_price=stop, price=limit)
     publish({"BTC/USDT": stop - 50})  # triggers
     exchange_emulator.set_price("binance", "BTC", limit - 50)  # and falls through the limit: the sale rests
     submit_triggered_order.apply(args=(order.pk,)).get()
@@ -215,21 +172,9 @@ def test_a_triggered_stop_limit_resting_at_the_exchange_is_cancelled_there_and_h
 def test_an_oco_held_here_sends_the_leg_that_triggers_and_its_fill_cancels_the_other_leg(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = exchange_account(owner, binance_keys)
-    account_sync(actor=TEST_ACTOR, account=account)
-    last = exchange_emulator.price("binance", "BTC")
-    take, stop = (last + 800).quantize(Decimal("0.01")), (last - 800).quantize(Decimal("0.01"))
-    limit_leg = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="sell",
-        type="oco",
-        quantity=Decimal("0.1"),
-        price=take,
-        stop_price=stop,
-    ).order
-    stop_leg = Order.objects.get(oco_group=limit_leg.oco_group, oco_leg="stop")
+    account = synced_exchange_account(owner, binance_keys)
+    take, stop = btc_price_near(exchange_emulator, 800), btc_price_near(exchange_emulator, -800)
+    limit_leg, stop_leg = place_oco(account, side="sell", quantity=Decimal("0.1"), price=take, stop_price=stop)
 
     exchange_emulator.set_price("binance", "BTC", take + 20)
     publish({"BTC/USDT": take + 20})  # the limit leg is reached

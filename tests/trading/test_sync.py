@@ -16,13 +16,13 @@ from django.db.models import Sum
 
 from tests.exchanges.helpers import connect
 from tests.factories import TEST_ACTOR
+from tests.trading.helpers import paper_account, place, placed, synced_exchange_account
 from trading import exchange_errors
 from trading.exchange_errors import UNKNOWN_OUTCOME_NOTE
 from trading.ledger_check import check_ledger
 from trading.models import Balance, EntryKind, Fill, LedgerEntry, OrderStatus, TradingAccount
 from trading.services.accounts import exchange_account_open
 from trading.services.live import NotAnExchangeAccount, account_sync
-from trading.services.orders import order_place
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +65,7 @@ def test_the_first_sync_writes_the_exchanges_balances_as_adjustment_entries(owne
 def test_money_moved_on_the_exchange_is_one_more_adjustment_and_a_second_sync_writes_nothing(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = exchange_account(owner, binance_keys)
-    account_sync(actor=TEST_ACTOR, account=account)
+    account = synced_exchange_account(owner, binance_keys)
     exchange_emulator.set_balances("binance", binance_keys["api_key"], {"USDT": "12500.25", "ETH": "3"})
 
     moved = account_sync(actor=TEST_ACTOR, account=account)
@@ -84,27 +83,16 @@ def test_money_moved_on_the_exchange_is_one_more_adjustment_and_a_second_sync_wr
 def test_locked_is_what_the_exchange_holds_for_orders_plus_what_the_orders_held_here_reserve(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = exchange_account(owner, binance_keys)
-    account_sync(actor=TEST_ACTOR, account=account)
+    account = synced_exchange_account(owner, binance_keys)
     last = exchange_emulator.price("binance", "BTC")
-    limit = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="buy",
-        type="limit",
-        quantity=Decimal("0.01"),
-        price=Decimal("50000"),
-    ).order
-    stop = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
+    limit = place(account, side="buy", type="limit", quantity=Decimal("0.01"), price=Decimal("50000"))
+    stop = place(
+        account,
         side="sell",
         type="stop_loss",
         quantity=Decimal("0.1"),
         stop_price=(last * Decimal("0.9")).quantize(Decimal("0.01")),
-    ).order
+    )
 
     result = account_sync(actor=TEST_ACTOR, account=account)
 
@@ -122,17 +110,8 @@ def test_locked_is_what_the_exchange_holds_for_orders_plus_what_the_orders_held_
 def test_an_order_cancelled_on_the_exchange_is_cancelled_here_by_the_sync_and_its_funds_freed(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = exchange_account(owner, binance_keys)
-    account_sync(actor=TEST_ACTOR, account=account)
-    order = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="buy",
-        type="limit",
-        quantity=Decimal("0.01"),
-        price=Decimal("50000"),
-    ).order
+    account = synced_exchange_account(owner, binance_keys)
+    order = place(account, side="buy", type="limit", quantity=Decimal("0.01"), price=Decimal("50000"))
     state = exchange_emulator.states["binance"]
     state.cancel(state.keys[binance_keys["api_key"]].account, int(order.exchange_order_id))  # on the exchange's site
 
@@ -178,8 +157,6 @@ def test_a_sync_with_a_key_the_exchange_deleted_says_the_key_was_refused(
 
 
 def test_a_paper_account_has_nothing_to_sync(verified_owner):
-    from tests.trading.helpers import paper_account
-
     with pytest.raises(NotAnExchangeAccount) as refused:
         account_sync(actor=TEST_ACTOR, account=paper_account(verified_owner))
     assert refused.value.status_code == 409
@@ -188,17 +165,8 @@ def test_a_paper_account_has_nothing_to_sync(verified_owner):
 def test_a_resting_order_holding_all_of_an_asset_can_spend_it_when_the_exchange_fills_it(
     owner, emulated_exchanges, exchange_emulator, binance_keys
 ):
-    account = exchange_account(owner, binance_keys)
-    account_sync(actor=TEST_ACTOR, account=account)
-    order = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="buy",
-        type="limit",
-        quantity=Decimal("0.199"),
-        price=Decimal("50000"),
-    ).order
+    account = synced_exchange_account(owner, binance_keys)
+    order = place(account, side="buy", type="limit", quantity=Decimal("0.199"), price=Decimal("50000"))
     assert holdings(account)["USDT"] == (Decimal("10000"), Decimal("9950")), "the exchange holds nearly all of it"
     exchange_emulator.set_price("binance", "BTC", "49990")
 
@@ -214,34 +182,17 @@ def test_a_resting_order_holding_all_of_an_asset_can_spend_it_when_the_exchange_
 def test_a_trade_whose_answer_was_lost_is_counted_once_though_a_balance_read_came_before_the_sync(
     owner, emulated_exchanges, exchange_emulator, binance_keys, settings
 ):
-    account = exchange_account(owner, binance_keys)
-    assert account_sync(actor=TEST_ACTOR, account=account).ok
+    account = synced_exchange_account(owner, binance_keys)
     price = exchange_emulator.price("binance", "BTC")
     quantity = (Decimal("9000") / price).quantize(Decimal("0.001"), rounding=ROUND_DOWN)  # nearly all the USDT
     settings.EXCHANGE_TIMEOUT_SECONDS = 1
     exchange_emulator.set_fault("binance", "slow", seconds=1.5, only="POST /api/v3/order")
-    lost = order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="buy",
-        type="market",
-        quantity=quantity,
-        client_order_id="lost-answer",
-    ).order
+    lost = place(account, side="buy", type="market", quantity=quantity, client_order_id="lost-answer")
     assert lost.reject_reason == UNKNOWN_OUTCOME_NOTE
     exchange_emulator.set_fault("binance", None)
     time.sleep(1.0)  # the exchange carries it out meanwhile
     # The owner places another order: the balances are read right after it, before any sync.
-    order_place(
-        actor=TEST_ACTOR,
-        account=account,
-        symbol="BTC/USDT",
-        side="sell",
-        type="limit",
-        quantity=Decimal("0.001"),
-        price=(price * 2).quantize(Decimal("0.01")),
-    )
+    placed(account, side="sell", type="limit", quantity=Decimal("0.001"), price=(price * 2).quantize(Decimal("0.01")))
 
     first = account_sync(actor=TEST_ACTOR, account=account)
     second = account_sync(actor=TEST_ACTOR, account=account)

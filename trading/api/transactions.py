@@ -37,6 +37,22 @@ def _columns(columns: tuple[str, ...]) -> str:
     return ", ".join(f"`{column}`" for column in columns)
 
 
+def _documented(summary: str, description: str, **more):
+    """The OpenAPI description of a view's GET, under this module's tag."""
+    return extend_schema_view(get=extend_schema(summary=summary, description=description, tags=TAGS, **more))
+
+
+def _csv_export_schema(what: str, rows: str, columns: tuple[str, ...]):
+    """The OpenAPI description of an export: the same words for every file but what it holds."""
+    return _documented(
+        f"Export your {what} (CSV)",
+        f"{rows} the filters match, in one CSV file with a header row: "
+        f"{_columns(columns)}. " + CSV_RULES.replace("{what}", what),
+        operation_id=f"{what}_export",
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file.")},
+    )
+
+
 class TransactionsApiView(TradingApiView, generics.ListAPIView):
     serializer_class = LedgerEntrySerializer
     filterset_class = TransactionFilterSet
@@ -62,55 +78,31 @@ class CsvExportMixin:
     schema = ListExportSchema()
 
 
-@extend_schema_view(
-    get=extend_schema(
-        summary="Your transactions",
-        description="Every ledger entry of your accounts, newest first: deposits, withdrawals, trades, fees, "
-        "adjustments and resets, with the transactions page's filters. An API key needs `read`.",
-        tags=TAGS,
-    )
+@_documented(
+    "Your transactions",
+    "Every ledger entry of your accounts, newest first: deposits, withdrawals, trades, fees, "
+    "adjustments and resets, with the transactions page's filters. An API key needs `read`.",
 )
 class TransactionListView(TransactionsApiView):
     pass
 
 
-@extend_schema_view(
-    get=extend_schema(
-        summary="Export your transactions (CSV)",
-        operation_id="transactions_export",
-        description="Every entry the filters match, in one CSV file with a header row: "
-        f"{_columns(TRANSACTION_COLUMNS)}. " + CSV_RULES.replace("{what}", "transactions"),
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file.")},
-        tags=TAGS,
-    )
-)
+@_csv_export_schema("transactions", "Every entry", TRANSACTION_COLUMNS)
 class TransactionExportView(CsvExportMixin, TransactionsApiView):
     def list(self, request, *args, **kwargs):
         return transactions_csv_response(request, self.filter_queryset(self.get_queryset()))
 
 
-@extend_schema_view(
-    get=extend_schema(
-        summary="Your trades",
-        description="Every fill of your orders, newest first, with its price, quantity and fee; filters `account`, "
-        "`symbol`, `side`, `created_after`, `created_before`. An API key needs `read`.",
-        tags=TAGS,
-    )
+@_documented(
+    "Your trades",
+    "Every fill of your orders, newest first, with its price, quantity and fee; filters `account`, "
+    "`symbol`, `side`, `created_after`, `created_before`. An API key needs `read`.",
 )
 class TradeListView(TradesApiView):
     pass
 
 
-@extend_schema_view(
-    get=extend_schema(
-        summary="Export your trades (CSV)",
-        operation_id="trades_export",
-        description="Every fill the filters match, in one CSV file with a header row: "
-        f"{_columns(TRADE_COLUMNS)}. " + CSV_RULES.replace("{what}", "trades"),
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file.")},
-        tags=TAGS,
-    )
-)
+@_csv_export_schema("trades", "Every fill", TRADE_COLUMNS)
 class TradeExportView(CsvExportMixin, TradesApiView):
     def list(self, request, *args, **kwargs):
         return trades_csv_response(request, self.filter_queryset(self.get_queryset()))

@@ -153,40 +153,13 @@ def fill(
         base, quote = balances[current.base_asset], balances[current.quote_asset]
         if current.side == OrderSide.BUY:
             _move_cost_basis_on_buy(base, qty, quote_qty, fee_value, fee_in, current.quote_asset)
-            post_entry(
-                balance=base,
-                kind=EntryKind.TRADE,
-                amount=qty,
-                order=current,
-                fill=the_fill,
-                note=_note(current, qty, price),
-            )
-            post_entry(
-                balance=quote,
-                kind=EntryKind.TRADE,
-                amount=-quote_qty,
-                order=current,
-                fill=the_fill,
-                note=_note(current, qty, price),
-            )
+            base_amount, quote_amount = qty, -quote_qty
         else:
             _realise_on_sell(base, qty, quote_qty, fee_value, fee_in, current.quote_asset)
-            post_entry(
-                balance=base,
-                kind=EntryKind.TRADE,
-                amount=-qty,
-                order=current,
-                fill=the_fill,
-                note=_note(current, qty, price),
-            )
-            post_entry(
-                balance=quote,
-                kind=EntryKind.TRADE,
-                amount=quote_qty,
-                order=current,
-                fill=the_fill,
-                note=_note(current, qty, price),
-            )
+            base_amount, quote_amount = -qty, quote_qty
+        note = _note(current, qty, price)
+        for balance, amount in ((base, base_amount), (quote, quote_amount)):  # the base leg first, as always
+            post_entry(balance=balance, kind=EntryKind.TRADE, amount=amount, order=current, fill=the_fill, note=note)
         if fee_value > 0:
             post_entry(
                 balance=balances[fee_in],

@@ -8,7 +8,9 @@ a signed figure gets a real minus sign so a loss reads as one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
+from functools import wraps
 
 from django import template
 
@@ -37,61 +39,59 @@ def _cents(number: Decimal) -> Decimal:
         return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@register.filter
-def qty(value: object) -> str:
+def _number_filter(write: Callable[[Decimal], str]) -> Callable[[object], str]:
+    """A filter that writes a number, and a dash where there is none (None, "", text, NaN, infinity)."""
+
+    @wraps(write)
+    def written(value: object) -> str:
+        number = _decimal(value)
+        return "—" if number is None else write(number)
+
+    return register.filter(written)
+
+
+@_number_filter
+def qty(number: Decimal) -> str:
     """A quantity as the ledger holds it, without trailing zeros: 0.5, 1,234.00012."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
     if number == 0:
         return "0"
     text = f"{abs(number).normalize():,f}"
     return f"{MINUS}{text}" if number < 0 else text
 
 
-@register.filter
-def usd(value: object) -> str:
+@_number_filter
+def usd(number: Decimal) -> str:
     """A value in USDT, to the cent: 10,000.00."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
     rounded = _cents(number)
     text = f"{abs(rounded):,.2f}"
     return f"{MINUS}{text}" if rounded < 0 else text
 
 
-@register.filter
-def signed_usd(value: object) -> str:
+@_number_filter
+def signed_usd(number: Decimal) -> str:
     """A profit or loss in USDT: +12.30, 0.00, or a loss with a real minus sign (U+2212)."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
     text = usd(number)
     return f"+{text}" if _cents(number) > 0 else text
 
 
-@register.filter
-def price(value: object) -> str:
+@_number_filter
+def price(number: Decimal) -> str:
     """A price as the market pages write it (exchanges.views.market.price_text)."""
-    number = _decimal(value)
-    return "—" if number is None else price_text(number)
+    return price_text(number)
 
 
-@register.filter
-def pct(value: object) -> str:
+@_number_filter
+def pct(number: Decimal) -> str:
     """A share in percent, two decimals: 42.10%. `signed_pct` writes a change: +1.25%."""
-    return _percent(value, signed=False)
+    return _percent(number, signed=False)
 
 
-@register.filter
-def signed_pct(value: object) -> str:
-    return _percent(value, signed=True)
+@_number_filter
+def signed_pct(number: Decimal) -> str:
+    return _percent(number, signed=True)
 
 
-def _percent(value: object, *, signed: bool) -> str:
-    number = _decimal(value)
-    if number is None:
-        return "—"
+def _percent(number: Decimal, *, signed: bool) -> str:
     rounded = _cents(number)
     text = f"{abs(rounded):,.2f}%"
     if rounded < 0:
