@@ -120,7 +120,7 @@ class BackupAdmin(admin.ModelAdmin):
         backup = queryset.get()
         database = f"{scratch_prefix()}_{backup.pk}"
         try:
-            plan = restore_plan(backup=backup, target="scratch", database=database)
+            plan = restore_plan(backup=backup, target="scratch", database=database, actor=page_actor(request))
         except BackupError as error:
             self.message_user(request, error.message, messages.ERROR)
             return

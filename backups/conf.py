@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -80,27 +81,49 @@ def key_id_of(key: bytes) -> str:
 
 
 def backup_key() -> bytes:
-    """The 32-byte AES key from BACKUP_ENCRYPTION_KEY (url-safe base64), checked before any work starts."""
+    """The 32-byte AES key from BACKUP_ENCRYPTION_KEY (url-safe base64), checked before any work starts.
+
+    The key is read strictly (44 url-safe base64 characters, nothing else: a lenient decoder skips
+    stray characters), and compared with the development key and the field keys as bytes, so no other
+    spelling of the same 32 bytes gets past.
+    """
     raw = getattr(settings, "BACKUP_ENCRYPTION_KEY", None)
     if raw is None:
         raw = DEVELOPMENT_BACKUP_ENCRYPTION_KEY if settings.DEBUG else ""
     raw = str(raw).strip()
     if not raw:
         raise BackupKeyError("BACKUP_ENCRYPTION_KEY is not set: backups cannot be encrypted or read without it.")
-    if not settings.DEBUG and raw == DEVELOPMENT_BACKUP_ENCRYPTION_KEY:
-        raise BackupKeyError("BACKUP_ENCRYPTION_KEY is the published development key; set a key of your own.")
-    if raw in getattr(settings, "FIELD_ENCRYPTION_KEYS", []):
-        raise BackupKeyError(
-            "BACKUP_ENCRYPTION_KEY must differ from every FIELD_ENCRYPTION_KEYS key: a leaked backup "
-            "would otherwise carry the key to the secrets inside it."
-        )
-    try:
-        key = base64.urlsafe_b64decode(raw.encode())
-    except (ValueError, TypeError):
-        key = b""
-    if len(key) != 32:
+    key = _key_bytes(raw)
+    if key is None:
         raise BackupKeyError(
             "BACKUP_ENCRYPTION_KEY must be 32 bytes in url-safe base64 (44 characters); "
             'make one with: python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"'
         )
+    if not settings.DEBUG and key == _key_bytes(DEVELOPMENT_BACKUP_ENCRYPTION_KEY):
+        raise BackupKeyError("BACKUP_ENCRYPTION_KEY is the published development key; set a key of your own.")
+    field_keys = {_lenient_bytes(str(field_key)) for field_key in getattr(settings, "FIELD_ENCRYPTION_KEYS", [])}
+    if key in field_keys:
+        raise BackupKeyError(
+            "BACKUP_ENCRYPTION_KEY must differ from every FIELD_ENCRYPTION_KEYS key: a leaked backup "
+            "would otherwise carry the key to the secrets inside it."
+        )
     return key
+
+
+URLSAFE_KEY = re.compile(r"[A-Za-z0-9_-]{43}=")
+
+
+def _key_bytes(text: str) -> bytes | None:
+    """Exactly 32 bytes from exactly 44 url-safe base64 characters, or None."""
+    if not URLSAFE_KEY.fullmatch(text):
+        return None
+    key = base64.urlsafe_b64decode(text)
+    return key if len(key) == 32 else None
+
+
+def _lenient_bytes(text: str) -> bytes:
+    """A field key as bytes, the way a lenient decoder reads it (they are Fernet keys, checked by settings)."""
+    try:
+        return base64.urlsafe_b64decode(text.strip().encode())
+    except (ValueError, TypeError):
+        return text.encode()

@@ -28,7 +28,7 @@ from backups.conf import chunk_bytes, lock_wait_seconds, pg_bin, scratch_prefix,
 from backups.errors import BackupCorrupt, DumpToolError, RestoreRefused
 from backups.pipeline import file_chunks
 
-DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # what check_scratch_name's message says
 PIPE_BYTES = 1024 * 1024  # F_SETPIPE_SZ: a 1 MiB pipe lets pg_dump run ahead while we encrypt
 F_SETPIPE_SZ = 1031
 
@@ -70,6 +70,17 @@ def check_scratch_name(name: str, *, live: str) -> str:
     return name
 
 
+def refuse_unless_scratch(name: str) -> None:
+    """An existing database is replaced only if its name says it is a scratch one: anything else might
+    be someone's."""
+    if not name.startswith(scratch_prefix()):
+        raise RestoreRefused(
+            f"A database named {name} exists; drop it first or choose another name "
+            f"(names starting {scratch_prefix()} are replaced).",
+            field="database",
+        )
+
+
 # --- PostgreSQL ------------------------------------------------------------------------------------
 
 
@@ -109,7 +120,9 @@ class PostgresEngine:
 
         return psycopg.connect(**self._params(dbname), autocommit=autocommit, connect_timeout=10)
 
-    def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess:
+    def _run(self, tool: str, *args: str, judging_dump: bool = False) -> subprocess.CompletedProcess:
+        """Run a tool; with `judging_dump`, its refusal is the verdict on the dump (BackupCorrupt) unless
+        what it said shows it could not run (no server, no permission, a pg_restore too old)."""
         try:
             result = subprocess.run(  # noqa: S603 - our tool, our arguments, no shell
                 [pg_bin(tool), *args], env=self._tool_env(), capture_output=True, text=True, check=False
@@ -119,6 +132,8 @@ class PostgresEngine:
                 f"{tool} was not found ({pg_bin(tool)}): install postgresql-client matching the server's version."
             ) from None
         if result.returncode != 0:
+            if judging_dump and not could_not_run(result.stderr):
+                raise BackupCorrupt(f"{tool} rejected the backup (exit {result.returncode}): {_tail(result.stderr)}")
             raise DumpToolError(f"{tool} failed (exit {result.returncode}): {_tail(result.stderr)}")
         return result
 
@@ -195,13 +210,13 @@ class PostgresEngine:
 
     def check_restores(self, dump: Path) -> dict[str, int]:
         """`pg_restore --list`, then a real restore into a scratch database; its row counts."""
-        listing = self._run("pg_restore", "--list", str(dump)).stdout
+        listing = self._run("pg_restore", "--list", str(dump), judging_dump=True).stdout
         if "TABLE DATA" not in listing and "TABLE" not in listing:
             raise BackupCorrupt("pg_restore lists no tables in this backup.")
         scratch = f"{scratch_prefix()}_verify_{uuid.uuid4().hex[:12]}"
         self._create(scratch)
         try:
-            self._restore_into(dump, scratch, clean=False)
+            self._restore_into(dump, scratch, clean=False, judging_dump=True)
             with self._connect(scratch) as connection, connection.cursor() as cursor:
                 return self._counts(cursor)
         finally:
@@ -213,22 +228,17 @@ class PostgresEngine:
             return self.database_name()
         name = check_scratch_name(scratch, live=self.database_name())
         if self._exists(name):
-            if not name.startswith(scratch_prefix()):
-                raise RestoreRefused(
-                    f"A database named {name} exists; drop it first or choose another name "
-                    f"(names starting {scratch_prefix()} are replaced).",
-                    field="database",
-                )
+            refuse_unless_scratch(name)
             self.drop(name)
         self._create(name)
         self._restore_into(dump, name, clean=False)
         return name
 
-    def _restore_into(self, dump: Path, dbname: str, *, clean: bool) -> None:
+    def _restore_into(self, dump: Path, dbname: str, *, clean: bool, judging_dump: bool = False) -> None:
         args = ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", f"--dbname={dbname}"]
         if clean:
             args[:0] = ["--clean", "--if-exists"]
-        self._run("pg_restore", *args, str(dump))
+        self._run("pg_restore", *args, str(dump), judging_dump=judging_dump)
 
     def _exists(self, name: str) -> bool:
         with self._connect(autocommit=True) as connection:
@@ -324,6 +334,8 @@ class SqliteEngine:
                 finally:
                     connection.close()
             except sqlite3.DatabaseError as error:
+                if _sqlite_could_not_run(error):
+                    raise  # the disk, the folder or a lock: classify() names it, the backup is not judged
                 raise BackupCorrupt(f"The backup is not a readable SQLite database: {error}") from None
         finally:
             restored.unlink(missing_ok=True)
@@ -338,9 +350,44 @@ class SqliteEngine:
         name = check_scratch_name(scratch, live=Path(self.database_name()).stem)
         target = self.scratch_path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.unlink(missing_ok=True)
+        if target.exists():
+            refuse_unless_scratch(name)
+            target.unlink()
         self._copy(dump, target)
         return str(target)
+
+
+# SQLite errors about the machine (a full disk, a folder it cannot write, a lock), not about the file read.
+SQLITE_COULD_NOT_RUN = ("SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_PERM")
+
+
+def _sqlite_could_not_run(error: sqlite3.DatabaseError) -> bool:
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name.startswith(SQLITE_COULD_NOT_RUN)
+
+
+# What pg_restore says when the fault is around it, not in the dump: the server, the role, the machine.
+COULD_NOT_RUN = (
+    "connection to server",
+    "could not connect",
+    "could not translate host name",
+    "too many connections",
+    "permission denied",
+    "must be owner",
+    "password authentication failed",
+    "unsupported version",  # a pg_restore older than the pg_dump that made the dump
+    "out of memory",
+    "no space left on device",
+    "could not open input file",
+    "is not available",  # an extension the server does not have
+    "the database system is",  # starting up, shutting down, in recovery
+)
+
+
+def could_not_run(stderr: str) -> bool:
+    """Whether a pg_restore that failed says the fault was its surroundings (then the dump is not judged)."""
+    text = stderr.lower()
+    return any(words in text for words in COULD_NOT_RUN)
 
 
 def _tail(text: str, lines: int = 5) -> str:

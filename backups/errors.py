@@ -27,7 +27,9 @@ class WrongBackupKey(BackupError):
 
 
 class BackupCorrupt(BackupError):
-    """Checksum mismatch, a chunk that fails authentication, a missing last chunk: refused before use."""
+    """Proof of damage: a checksum mismatch, a chunk that fails authentication, a missing last chunk
+    (refused before use), or a dump the engine rejects or whose row counts differ (found by verify).
+    Only this error marks a backup failed when it is verified."""
 
     code = "backup_corrupt"
 

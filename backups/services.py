@@ -46,6 +46,7 @@ from backups.errors import (
 from backups.models import Backup, BackupKind, BackupStatus
 from backups.pipeline import Counted, GeneratorReader, Progress, compress, decompress, file_chunks
 from cryptovault.actor import Actor
+from cryptovault.errors import DomainError
 from security.audit import audit_record
 
 RestoreTarget = Literal["live", "scratch"]
@@ -131,7 +132,7 @@ def backup_run(*, actor: Actor, backup: Backup, progress: Progress | None = None
             stored = Counted(encrypt_stream(compress(dumped), key=key, chunk_size=chunk_bytes()))
             saved_name = store.save(name, File(cast(Any, GeneratorReader(stored)), name=name))
     except Exception as exc:
-        error = classify(exc)
+        error = classify(exc, writing=True)
         if store is not None and name:
             _delete_quietly(store, name)
         _fail(backup, error)
@@ -229,8 +230,10 @@ def _checksum_mismatch(backup: Backup, size: int) -> BackupCorrupt:
 def backup_verify(*, actor: Actor, backup: Backup, progress: Progress | None = None, using: str = "default") -> Backup:
     """Prove the backup restores: checksum, decrypt, restore into scratch, compare every table's rows.
 
-    A backup found corrupt (or whose restore fails) becomes failed; one that could not be checked
-    (storage unreachable, no key) keeps its status and says why in `verify_error`.
+    Only proof of damage makes the backup failed (BackupCorrupt: the checksum, a chunk that does not
+    authenticate, a dump pg_restore or SQLite rejects, row counts that differ). A verification that
+    could not run (storage unreachable, no or another key, pg_restore missing, a role that may not
+    create the scratch database) keeps the status, says why in `verify_error`, and can be run again.
     """
     try:
         engine = engine_for(using)
@@ -244,7 +247,7 @@ def backup_verify(*, actor: Actor, backup: Backup, progress: Progress | None = N
     except Exception as exc:
         error = classify(exc)
         changes: dict[str, Any] = {"verify_error": error.message}
-        if isinstance(error, BackupCorrupt | DumpToolError):
+        if isinstance(error, BackupCorrupt):
             changes.update(status=BackupStatus.FAILED, error=f"Verification failed: {error.message}")
         if backup.restorable:  # a backup not ready to verify is left as it is
             Backup.objects.filter(pk=backup.pk).update(**changes)
@@ -288,9 +291,32 @@ class RestoreResult:
 
 
 def restore_plan(
-    *, backup: Backup, target: str, database: str = "", confirm: str = "", using: str = "default"
+    *,
+    backup: Backup,
+    target: str,
+    database: str = "",
+    confirm: str = "",
+    using: str = "default",
+    actor: Actor | None = None,
 ) -> RestorePlan:
-    """Check a restore request without touching anything: what the API answers 400 for."""
+    """Check a restore request without touching anything: what the API answers 400 for. A refused
+    request by a person (`actor`) is audited: an attempt on the live database is worth knowing of."""
+    try:
+        return _restore_plan(backup=backup, target=target, database=database, confirm=confirm, using=using)
+    except DomainError as refused:
+        if actor is not None:
+            audit_record(
+                "backup.restored",
+                actor=actor,
+                outcome="refused",
+                backup_id=backup.pk,
+                target=str(target)[:16],
+                error=refused.message,
+            )
+        raise
+
+
+def _restore_plan(*, backup: Backup, target: str, database: str, confirm: str, using: str) -> RestorePlan:
     if not backup.restorable:
         raise BackupNotReady()
     engine = engine_for(using)
@@ -324,7 +350,7 @@ def backup_restore(
     using: str = "default",
 ) -> RestoreResult:
     """Restore into a scratch database, or (confirmed, after a pre-restore backup) into the live one."""
-    plan = restore_plan(backup=backup, target=target, database=database, confirm=confirm, using=using)
+    plan = restore_plan(backup=backup, target=target, database=database, confirm=confirm, using=using, actor=actor)
     engine = engine_for(using)
     pre_restore: Backup | None = None
     try:
@@ -336,7 +362,9 @@ def backup_restore(
                 kept = _rows_to_keep(since=backup.started_at, restored=backup, using=using)
                 connections[using].close()
                 engine.restore(dump, scratch=None)
-                _put_back(kept, using=using)
+                # Restored from a record: the records are put back whole. From a stored object whose
+                # record is gone (the records were lost), the dump's records are all there is: kept.
+                _put_back(kept, using=using, whole_backups_table=backup.pk is not None)
                 where = plan.database
     except Exception as exc:
         error = classify(exc)
@@ -363,9 +391,10 @@ def backup_restore(
 
 
 def _rows_to_keep(*, since: datetime, restored: Backup, using: str) -> dict[type[models.Model], list[dict[str, Any]]]:
-    """Rows a live restore must not roll back: every backup record (the objects still exist), the one
-    restored from as it is now (the dump holds it as it was when still running), and the audit trail
-    written since the backup, including this restore's own pre-restore backup."""
+    """Rows a live restore must not roll back: the backup records as they are now (put back as the whole
+    table, so backups pruned since the dump do not return without their objects; the one restored from
+    as it is now, not as the dump had it, still running), and the audit trail written since the backup,
+    including this restore's own pre-restore backup."""
     from security.models import AuditEvent
 
     rows: dict[int, dict[str, Any]] = {row["id"]: dict(row) for row in Backup.objects.using(using).values()}
@@ -377,7 +406,9 @@ def _rows_to_keep(*, since: datetime, restored: Backup, using: str) -> dict[type
     }
 
 
-def _put_back(kept: dict[type[models.Model], list[dict[str, Any]]], *, using: str) -> None:
+def _put_back(
+    kept: dict[type[models.Model], list[dict[str, Any]]], *, using: str, whole_backups_table: bool = True
+) -> None:
     from django.contrib.auth import get_user_model
 
     users = set(get_user_model().objects.using(using).values_list("pk", flat=True))
@@ -387,8 +418,12 @@ def _put_back(kept: dict[type[models.Model], list[dict[str, Any]]], *, using: st
                 for user_field in ("user_id", "requested_by_id"):
                     if row.get(user_field) is not None and row[user_field] not in users:
                         row[user_field] = None
-            model._default_manager.using(using).filter(pk__in=[row["id"] for row in rows]).delete()
-            model._default_manager.using(using).bulk_create([model(**row) for row in rows])
+            manager = model._default_manager.using(using)
+            if model is Backup and whole_backups_table:  # as it was just before the restore, not as dumped
+                manager.all().delete()
+            else:
+                manager.filter(pk__in=[row["id"] for row in rows]).delete()
+            manager.bulk_create([model(**row) for row in rows])
         connection = connections[using]
         statements = connection.ops.sequence_reset_sql(no_style(), list(kept))
         if statements:
@@ -453,8 +488,12 @@ def backups_prune(*, actor: Actor, now: datetime | None = None, dry_run: bool = 
 # --- errors --------------------------------------------------------------------------------------
 
 
-def classify(exc: BaseException) -> BackupError:
-    """Any failure as one of our errors, with a message an operator can act on (never a secret)."""
+def classify(exc: BaseException, *, writing: bool = False) -> BackupError:
+    """Any failure as one of our errors, with a message an operator can act on (never a secret).
+
+    `writing`: the failure came while a backup was being made, so a file error means the object (or
+    its working copy) could not be written, not that an object is missing.
+    """
     if isinstance(exc, BackupError):
         return exc
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
@@ -468,6 +507,12 @@ def classify(exc: BaseException) -> BackupError:
         return StorageUnavailable(f"Backup storage refused the request ({code or 'error'}).")
     if isinstance(exc, BotoCoreError):
         return StorageUnavailable(f"Backup storage is unreachable: {type(exc).__name__}.")
+    if writing and isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError):
+        where = f" to {exc.filename}" if exc.filename else ""
+        return StorageUnavailable(
+            f"The backup could not be written{where}: {exc.strerror or exc}. Check that BACKUP_ROOT (or the "
+            "storage's location) and BACKUP_WORK_DIR are folders this process can write."
+        )
     if isinstance(exc, FileNotFoundError):
         return StorageUnavailable(f"The backup object is missing from storage: {exc.filename or exc}.")
     if isinstance(exc, PermissionError | ConnectionError | TimeoutError):

@@ -222,6 +222,7 @@ def a_backup_record(user: User) -> Model:
     """A finished backup's record; no object behind it (the matrix's requests stop before storage)."""
     import uuid
 
+    from django.db import connection
     from django.utils import timezone
 
     from backups.models import Backup
@@ -229,7 +230,7 @@ def a_backup_record(user: User) -> Model:
     now = timezone.now()
     return Backup.objects.create(
         kind="manual",
-        engine="sqlite",
+        engine="postgresql" if connection.vendor == "postgresql" else "sqlite",  # this database's, or refused
         status="succeeded",
         storage_name=f"backups/matrix-{uuid.uuid4().hex}.cvbk",
         checksum="0" * 64,

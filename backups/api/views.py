@@ -125,7 +125,11 @@ class BackupRestoreView(BackupsApiView):
         backup = self.backup()
         data = self.parse()
         plan = restore_plan(
-            backup=backup, target=data["target"], database=data.get("database", ""), confirm=data.get("confirm", "")
+            backup=backup,
+            target=data["target"],
+            database=data.get("database", ""),
+            confirm=data.get("confirm", ""),
+            actor=self.actor,
         )
         return self.accepted(
             backup,

@@ -76,6 +76,10 @@ def test_a_live_restore_without_the_database_name_is_refused_with_the_field_name
     assert answer.status_code == 400
     assert "confirm" in answer.json()["errors"]
     assert live_database_label(engine_for("default")) in answer.json()["errors"]["confirm"][0]
+    from security.models import AuditEvent
+
+    refused = AuditEvent.objects.filter(action="backup.restored", outcome="refused").get()
+    assert refused.details["target"] == "live", "an attempt on the live database leaves a trace"
     bad_name = admin_api.post(f"{BACKUPS}{backup.pk}/restore/", {"target": "scratch", "database": "Drop Me;"})
     assert bad_name.status_code == 400 and "database" in bad_name.json()["errors"]
     assert admin_api.post(f"{BACKUPS}{backup.pk}/restore/", {"target": "elsewhere"}).status_code == 400

@@ -65,3 +65,21 @@ def test_prune_dry_run_and_unknown_backups_are_explained(backup_settings):
         run("verify", "42")
     with pytest.raises(CommandError, match="No finished backup yet"):
         run("verify")
+
+
+def test_restore_live_with_nothing_on_standard_input_is_not_confirmed(backup_settings, monkeypatch):
+    run("create", "--no-verify")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # `restore --live </dev/null`
+
+    with pytest.raises(CommandError, match="type its name"):
+        run("restore", "latest", "--live")
+    assert Backup.objects.count() == 1
+
+
+@pytest.mark.parametrize("name", ["_hidden", "9lives", "Upper", "cv-dash", "x" * 64])
+def test_a_scratch_name_breaking_the_stated_rule_is_refused_with_that_rule(backup_settings, name):
+    run("create", "--no-verify")
+
+    with pytest.raises(CommandError, match="starting with a letter") as refused:
+        run("restore", "latest", "--scratch", name)
+    assert "1-63 lowercase letters, digits and underscores" in str(refused.value)

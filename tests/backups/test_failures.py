@@ -115,3 +115,16 @@ def test_a_live_restore_does_not_happen_when_the_pre_restore_backup_fails(
 
     assert table_checksums() == before  # the user made after the backup is still there
     assert Backup.objects.get(kind=BackupKind.PRE_RESTORE).status == BackupStatus.FAILED
+
+
+def test_a_backup_root_that_cannot_be_written_says_so(backup_settings, operator, settings):
+    from backups.errors import StorageUnavailable
+
+    settings.STORAGES = {alias: options for alias, options in settings.STORAGES.items() if alias != "backups"}
+    settings.BACKUP_ROOT = "/proc/cvbk"  # no folder can be made there, not even by root
+
+    with pytest.raises(StorageUnavailable) as failed:
+        backup_create(actor=operator)
+
+    assert "could not be written" in failed.value.message and "/proc/cvbk" in failed.value.message
+    assert "missing" not in the_failed_record().error

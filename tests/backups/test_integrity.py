@@ -136,3 +136,53 @@ def test_chunks_cannot_be_reordered_or_dropped_even_at_a_chunk_boundary():
     cut = header + b"".join(frames[:3])
     with pytest.raises(BackupCorrupt, match="truncated"):
         opened(cut, key)
+
+
+BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def same_bytes_spelled_differently(key: str) -> str:
+    """Another spelling of the same 32 bytes: the 43rd character's two lowest bits are padding."""
+    last = BASE64URL.index(key[42])
+    return key[:42] + BASE64URL[last ^ 1] + key[43:]
+
+
+@pytest.mark.parametrize(
+    ("variant", "message"),
+    [
+        (lambda key: key + ".", "must be 32 bytes"),  # base64 decoding would skip the stray characters
+        (lambda key: key + "=.", "must be 32 bytes"),
+        (lambda key: key[:20] + "*" + key[20:], "must be 32 bytes"),
+        (lambda key: key.replace("=", "") + "AAAA", "must be 32 bytes"),
+        (same_bytes_spelled_differently, "must differ from every FIELD_ENCRYPTION_KEYS"),
+    ],
+)
+def test_the_field_key_is_refused_however_it_is_spelled(backup_settings, operator, settings, variant, message):
+    from backups.conf import backup_key
+
+    settings.BACKUP_ENCRYPTION_KEY = variant(settings.FIELD_ENCRYPTION_KEYS[0])
+
+    with pytest.raises(BackupKeyError, match=message):
+        backup_key()
+    with pytest.raises(BackupKeyError):
+        backup_create(actor=operator)
+    assert not stored_files(settings)
+
+
+def test_a_key_of_the_wrong_length_or_alphabet_is_refused(backup_settings, settings):
+    import base64
+    import os
+
+    from backups.conf import backup_key
+
+    for bad in (
+        base64.urlsafe_b64encode(os.urandom(31)).decode(),
+        base64.urlsafe_b64encode(os.urandom(33)).decode(),
+        base64.b64encode(b"\xfb\xff" * 16).decode(),  # standard base64: "+" and "/", not url-safe
+        new_key() + " " + new_key(),
+    ):
+        settings.BACKUP_ENCRYPTION_KEY = bad
+        with pytest.raises(BackupKeyError, match="must be 32 bytes"):
+            backup_key()
+    settings.BACKUP_ENCRYPTION_KEY = f"  {new_key()}\n"  # an env file's whitespace around it is fine
+    assert len(backup_key()) == 32

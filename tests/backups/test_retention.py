@@ -75,3 +75,27 @@ def test_a_backup_run_delivered_twice_leaves_the_first_outcome_alone(backup_sett
     backup.refresh_from_db()
     assert backup.status == BackupStatus.SUCCEEDED and backup.checksum == checksum
     assert Backup.objects.count() == 1
+
+
+def test_a_live_restore_does_not_bring_back_the_records_of_backups_pruned_since_its_dump(
+    backup_settings, operator, settings
+):
+    """The dump holds the records of the backups made before it; those pruned since have no object any
+    more, so after the restore the list is what it was just before (plus the pre-restore backup)."""
+    from backups.engines import engine_for
+    from backups.services import backup_restore, live_database_label
+
+    pruned_later = [aged(backup_create(actor=operator), 3), aged(backup_create(actor=operator), 2)]
+    kept = backup_verify(actor=operator, backup=backup_create(actor=operator))
+    settings.BACKUP_RETENTION_DAYS = 0
+    assert sorted(backups_prune(actor=operator).deleted) == sorted(backup.pk for backup in pruned_later)
+    before = {row["id"]: row for row in Backup.objects.values()}
+    assert set(before) == {kept.pk}
+
+    result = backup_restore(actor=operator, backup=kept, target="live", confirm=live_database_label(engine_for()))
+
+    assert result.pre_restore_backup is not None
+    after = {row["id"]: row for row in Backup.objects.values()}
+    assert set(after) == {kept.pk, result.pre_restore_backup.pk}
+    assert after[kept.pk] == before[kept.pk]
+    assert not any(Backup.objects.filter(pk=backup.pk).exists() for backup in pruned_later)

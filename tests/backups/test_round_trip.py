@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from backups.engines import engine_for
 from backups.models import Backup, BackupKind, BackupStatus
@@ -63,3 +64,36 @@ def test_a_live_restore_needs_the_database_name_as_confirmation_and_touches_noth
     assert "type its name" in refused.value.message
     assert table_checksums() == before
     assert not Backup.objects.filter(kind=BackupKind.PRE_RESTORE).exists()
+
+
+def test_a_scratch_restore_refuses_an_existing_database_not_named_as_a_scratch_one(backup_settings, operator):
+    """Only names starting with BACKUP_SCRATCH_PREFIX are replaced: another database someone keeps is not."""
+    from backups.errors import RestoreRefused
+    from tests.backups.test_s3 import _drop_scratch
+
+    backup = backup_create(actor=operator)
+    engine = engine_for("default")
+    if connection.vendor == "postgresql":
+        engine._create("cv_backups_precious")  # type: ignore[attr-defined]
+        where = "cv_backups_precious"
+    else:
+        path = engine.scratch_path("cv_backups_precious")  # type: ignore[attr-defined]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("hello\n")
+        where = str(path)
+    replaced = ""
+    try:
+        with pytest.raises(RestoreRefused, match="exists"):
+            backup_restore(actor=operator, backup=backup, target="scratch", database="cv_backups_precious")
+        if connection.vendor == "sqlite":
+            assert path.read_text() == "hello\n"
+        else:
+            assert engine._exists("cv_backups_precious")  # type: ignore[attr-defined]
+        for _ in range(2):  # a database named as a scratch one is replaced
+            replaced = backup_restore(
+                actor=operator, backup=backup, target="scratch", database="cv_backups_scratch_look"
+            ).database
+    finally:
+        _drop_scratch(where)
+        if replaced:
+            _drop_scratch(replaced)

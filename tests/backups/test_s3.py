@@ -112,7 +112,9 @@ def users_in(database: str) -> int:
     if connection.vendor == "sqlite":
         import sqlite3
 
-        with sqlite3.connect(database) as scratch:
+        # read-only: a plain connect would create the file the restore has not written yet (and an
+        # existing file not named as a scratch database is refused)
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as scratch:
             return scratch.execute("SELECT count(*) FROM accounts_user").fetchone()[0]
     import psycopg
 

@@ -147,11 +147,15 @@ class Command(BaseCommand):
             if not confirm:
                 if not interactive:
                     raise CommandError(f"--live with --no-input needs --confirm {label}.")
-                confirm = input(
-                    f"This replaces the live database {label} with backup {record.pk or record.storage_name} "
-                    f"({record.started_at:%Y-%m-%d %H:%M} UTC), after a pre-restore backup.\n"
-                    f"Type the database's name to go on: "
-                )
+                try:
+                    confirm = input(
+                        f"This replaces the live database {label} with backup {record.pk or record.storage_name} "
+                        f"({record.started_at:%Y-%m-%d %H:%M} UTC), after a pre-restore backup.\n"
+                        f"Type the database's name to go on: "
+                    )
+                except EOFError:  # nothing to read (</dev/null, a closed pipe): not confirmed
+                    confirm = ""
+                    self.stdout.write("")
             self.stdout.write("Checking the backup, taking a pre-restore backup, then restoring...")
             result = backup_restore(
                 actor=self.actor, backup=record, target="live", confirm=confirm.strip(), progress=self.progress
