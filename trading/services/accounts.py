@@ -45,7 +45,7 @@ def starting_balance() -> Decimal:
 
 def paper_account_open(*, actor: Actor, user: User) -> TradingAccount:
     """The user's paper account, opened with the starting balance the first time."""
-    existing = TradingAccount.objects.filter(user=user, kind=AccountKind.PAPER).first()
+    existing = TradingAccount.objects.visible_to(user).paper().first()
     if existing is not None:
         return existing
     try:
