@@ -50,4 +50,8 @@ class AccountAdapter(DefaultAccountAdapter):
         """Password changes and resets on allauth's pages: the same service as the API's."""
         from accounts.services.passwords import password_set
 
-        password_set(actor=Actor.from_request_or_system(context.request), user=user, password=password)
+        request = context.request
+        match = getattr(request, "resolver_match", None)
+        # allauth sets passwords here from its change page and from a reset link alike.
+        reset = match is not None and match.url_name == "account_reset_password_from_key"
+        password_set(actor=Actor.from_request_or_system(request), user=user, password=password, reset=reset)

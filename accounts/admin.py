@@ -34,6 +34,7 @@ from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import ApiKey, RecoveryCodeDevice, SMSDevice, TOTPDevice, User
+from accounts.models.notifications import Notification, NotificationDelivery
 from accounts.selectors import lockout_attempts, two_factor_summary, users_with_account_state
 from accounts.services.api_keys import api_key_revoke
 from accounts.services.auth import lockout_clear
@@ -421,3 +422,52 @@ class AccessFailureLogAdmin(ReadOnlyAdminMixin, AxesAccessFailureLogAdmin):
 class RoleGroupAdmin(ReadOnlyAdminMixin, DjangoGroupAdmin):
     """The roles (trader, support, admin) are declared in accounts.services.roles and installed by
     `manage.py roles_sync`; a user's role changes through the user list's audited actions."""
+
+
+class NotificationDeliveryInline(admin.TabularInline):
+    model = NotificationDelivery
+    fields = ["channel", "status", "attempts", "last_error", "created_at", "sent_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(StaffGateAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What users were told, for support; written only by accounts.notify (payloads never hold secrets)."""
+
+    list_display = ["created_at", "user", "event", "priority", "title", "read_at"]
+    list_select_related = ["user"]
+    list_filter = ["priority", "category", "event", ("read_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["user__email", "title"]
+    date_hierarchy = "created_at"
+    fields = ["user", "event", "category", "priority", "title", "body", "link", "payload", "created_at", "read_at"]
+    readonly_fields = fields
+    inlines = [NotificationDeliveryInline]
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(StaffGateAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each channel's delivery: failed ones say why (no secret), for support."""
+
+    owner_field = "notification__user"
+    list_display = ["created_at", "user", "event", "channel", "status", "attempts", "last_error", "sent_at"]
+    list_select_related = ["notification__user"]
+    list_filter = ["channel", "status", "notification__priority", "notification__event"]
+    search_fields = ["notification__user__email"]
+    fields = ["notification", "channel", "status", "attempts", "last_error", "created_at", "sent_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("user"), ordering="notification__user__email")
+    def user(self, delivery: NotificationDelivery) -> str:
+        return delivery.notification.user.email
+
+    @admin.display(description=_("event"), ordering="notification__event")
+    def event(self, delivery: NotificationDelivery) -> str:
+        return delivery.notification.event

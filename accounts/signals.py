@@ -9,8 +9,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from accounts.lockout import username_for_axes
-from accounts.middleware import SIGNED_IN_AT_SESSION_KEY
+from accounts.middleware import LAST_SEEN_SESSION_KEY, SIGNED_IN_AT_SESSION_KEY
 from accounts.models import User
+from accounts.services.auth import lockout_alert, sign_in_alert_if_new
 from cryptovault.actor import Actor
 from security.audit import audit_record
 
@@ -19,7 +20,11 @@ from security.audit import audit_record
 def _signed_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT_SESSION_KEY] = int(time.time())
-    audit_record("auth.signed_in", actor=Actor.from_request_or_system(request).signed_in_as(user), user=user)
+        request.session[LAST_SEEN_SESSION_KEY] = int(time.time())  # allauth records the session row now
+    actor = Actor.from_request_or_system(request).signed_in_as(user)
+    if request is not None:
+        sign_in_alert_if_new(actor=actor, user=user)
+    audit_record("auth.signed_in", actor=actor, user=user)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts_audit_logout")
@@ -49,12 +54,15 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs):
 @receiver(user_locked_out, dispatch_uid="accounts_audit_locked_out")
 def _locked_out(sender, request, username, ip_address, **kwargs):
     email = username or ""
+    account = _account_typed(email)
     audit_record(
         "auth.locked_out",
         actor=Actor.from_request_or_system(request),
-        user=_account_typed(email),
+        user=account,
         actor_email=email,
         outcome="failure",
         ip_seen=ip_address,
         by_someone=True,
     )
+    if account is not None:
+        lockout_alert(user=account, ip=ip_address or "")

@@ -1,8 +1,10 @@
-"""Periodic account work, run by the Celery worker on beat's schedule."""
+"""Account work run by the Celery worker: periodic housekeeping and notification delivery."""
 
 from __future__ import annotations
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
 
 from accounts.services.housekeeping import accounts_expired_purge
 
@@ -10,3 +12,41 @@ from accounts.services.housekeeping import accounts_expired_purge
 @shared_task(name="accounts.expired_purge")
 def accounts_expired_purge_task() -> dict[str, int]:
     return accounts_expired_purge()
+
+
+def retry_delay(retries: int) -> int:
+    """Seconds before retry number `retries + 1`: 30 s, 60 s, 120 s, ... (the settings), up to the cap."""
+    return get_exponential_backoff_interval(
+        factor=settings.NOTIFICATION_RETRY_BACKOFF_SECONDS,
+        retries=retries,
+        maximum=settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS,
+        full_jitter=False,
+    )
+
+
+@shared_task(bind=True, name="accounts.deliver_notification", acks_late=True)
+def deliver_notification(self, delivery_id: int) -> str:
+    """Send one email or SMS delivery of a notification; retry it with backoff until it goes or gives up.
+
+    Each channel is its own task, so a failing SMS provider never holds up the email. The row is
+    claimed first (a conditional update), so a redelivered message cannot send twice at once.
+    Returns the delivery's status.
+    """
+    from accounts.notify import DeliveryFailed, delivery_claim, delivery_record, delivery_send
+
+    delivery = delivery_claim(delivery_id)
+    if delivery is None:
+        return "not pending"
+    try:
+        delivery_send(delivery)
+    except Exception as exc:  # DeliveryFailed says why; anything else is named, never its text (may hold secrets)
+        error = str(exc) if isinstance(exc, DeliveryFailed) else f"Unexpected error ({exc.__class__.__name__})."
+        final = self.request.retries >= settings.NOTIFICATION_MAX_RETRIES
+        delivery_record(delivery, error=error, final=final)
+        if final:
+            return delivery.status
+        raise self.retry(
+            countdown=retry_delay(self.request.retries), max_retries=settings.NOTIFICATION_MAX_RETRIES
+        ) from exc
+    delivery_record(delivery)
+    return delivery.status

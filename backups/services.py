@@ -421,8 +421,11 @@ def _put_back(
             manager = model._default_manager.using(using)
             if model is Backup and whole_backups_table:  # as it was just before the restore, not as dumped
                 manager.all().delete()
-            else:
+            elif model is Backup:
                 manager.filter(pk__in=[row["id"] for row in rows]).delete()
+            else:  # the audit log is append-only: a record the dump holds is the same; add the ones it lacks
+                present = set(manager.filter(pk__in=[row["id"] for row in rows]).values_list("pk", flat=True))
+                rows = [row for row in rows if row["id"] not in present]
             manager.bulk_create([model(**row) for row in rows])
         connection = connections[using]
         statements = connection.ops.sequence_reset_sql(no_style(), list(kept))

@@ -1,15 +1,28 @@
-"""The read gate for admin pages over user-owned rows.
+"""The gates of the admin site.
 
-Staff lists start from the same `visible_to` as pages and the API, asking as staff: a staff
-member holding the model's view permission sees everyone's rows, anyone else only their own.
+The read gate for admin pages over user-owned rows: staff lists start from the same
+`visible_to` as pages and the API, asking as staff: a staff member holding the model's view
+permission sees everyone's rows, anyone else only their own.
+
+The door itself (`AdminGateMiddleware`): the admin answers only from ADMIN_ALLOWED_NETWORKS
+(404 elsewhere) and only to staff who gave a second factor.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from cryptovault.access import visible_to
+from cryptovault.clientip import client_ip
 
 
 class StaffGateAdminMixin:
@@ -31,3 +44,79 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+# --- who may open the admin at all -----------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def admin_networks(setting: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """ADMIN_ALLOWED_NETWORKS read as networks; a malformed entry stops the start, it is never skipped."""
+    networks = []
+    for entry in setting:
+        try:
+            networks.append(ip_network(entry.strip(), strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"ADMIN_ALLOWED_NETWORKS: {entry!r} is not an IP address or CIDR range") from exc
+    return tuple(networks)
+
+
+def admin_reachable_from(ip: str) -> bool:
+    """Is the admin open to a client at `ip`? Everywhere while ADMIN_ALLOWED_NETWORKS is empty."""
+    networks = admin_networks(tuple(settings.ADMIN_ALLOWED_NETWORKS))
+    if not networks:
+        return True
+    try:
+        address = ip_address(ip)
+    except ValueError:
+        return False
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address.version == network.version and address in network for network in networks)
+
+
+class AdminGateMiddleware:
+    """Every /admin/ URL, before the admin sees the request.
+
+    - Outside ADMIN_ALLOWED_NETWORKS (the client IP as everywhere: trusted proxies only) the admin
+      does not exist: the site's ordinary 404.
+    - Staff must use a second factor: a staff account without 2FA is sent to the security page to
+      turn it on, and a staff session that has not given its second factor (signed in before 2FA
+      was on) is sent to the step-up page; either way back to the admin page afterwards.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.path.startswith(admin_prefix()):
+            refused = admin_refusal(request)
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+
+@lru_cache(maxsize=1)
+def admin_prefix() -> str:
+    return reverse("admin:index")
+
+
+def admin_refusal(request: HttpRequest) -> HttpResponseBase | None:
+    from accounts.next_url import with_next
+    from accounts.selectors import two_factor_enabled
+    from cryptovault.views import page_not_found
+
+    if not admin_reachable_from(client_ip(request)):
+        return page_not_found(request, Http404())
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return None  # the admin's own rules: a sign-in for visitors, a 403 for other users
+    if not two_factor_enabled(user):
+        messages.warning(request, STAFF_NEED_TWO_FACTOR)
+        return redirect(with_next(reverse("accounts:security"), request.get_full_path()))
+    if not user.is_verified():
+        return redirect(with_next(reverse("accounts:step_up"), request.get_full_path()))
+    return None
+
+
+STAFF_NEED_TWO_FACTOR = (
+    "Staff need two-factor authentication to use the admin. Turn it on here, then open the admin again."
+)

@@ -46,6 +46,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": Every(seconds=settings.ORDER_SYNC_SECONDS),
         "description": "Syncs every active exchange account (one task each): balances, open orders and their fills.",
     },
+    "trading-process-withdrawals": {
+        "task": "trading.process_withdrawals",
+        "schedule": Every(seconds=60),
+        "description": "Completes paper withdrawals and sends exchange ones whose hold ended; follows sent ones.",
+    },
     "trading-equity-snapshot": {
         "task": "trading.snapshot_equity",
         "schedule": Cron(minute="5", hour="0"),

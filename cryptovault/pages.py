@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
 from cryptovault.actor import Actor
@@ -59,6 +59,8 @@ def submit[T](request: HttpRequest, form: forms.Form, action: Callable[[dict[str
         return Submission(done=False)
     try:
         return Submission(done=True, result=action(form.cleaned_data))
+    except PermissionDenied:  # a refusal of the request itself (security.errors.IpNotAllowed): the 403 page
+        raise
     except DomainError as exc:
         add_domain_error(form, exc)
     except ValidationError as exc:

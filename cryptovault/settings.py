@@ -104,8 +104,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: it tells the user why a 12-hour-old session ended.
+    # It also records activity at most once a minute (allauth's per-request UserSessionsMiddleware is off).
     "accounts.middleware.SessionLifetimeMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # /admin/: 404 outside ADMIN_ALLOWED_NETWORKS; staff must have given a second factor.
+    "cryptovault.admin_gate.AdminGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "cryptovault.middleware.ApiHeadersMiddleware",
@@ -279,16 +281,18 @@ ACCOUNT_SESSION_REMEMBER = False
 # own limits would answer first, without them.
 ACCOUNT_RATE_LIMITS = False
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT  # sessions list the same client IP as everything else
-USERSESSIONS_TRACK_ACTIVITY = True
+# "Last seen" is recorded at most once a minute by accounts.middleware, not on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
 EMAIL_VERIFICATION_CODE_MINUTES = env.int("EMAIL_VERIFICATION_CODE_MINUTES", default=60)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # a reset link lives one hour
 
-# Sessions: 30 minutes idle (the cookie is renewed by every request) and 12 hours at most
-# from sign-in, whatever the activity (accounts.middleware.SessionLifetimeMiddleware).
+# Sessions: 30 minutes idle and 12 hours at most from sign-in, whatever the activity
+# (accounts.middleware.SessionLifetimeMiddleware). Activity moves the end ahead at most once a
+# minute: a signed-in request in between writes nothing.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 3600)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 
 # Second factors.
 OTP_TOTP_ISSUER = SITE_NAME
@@ -297,6 +301,8 @@ SMS_CODE_VALID_SECONDS = env.int("SMS_CODE_VALID_SECONDS", default=10 * 60)
 SMS_MAX_PER_HOUR = env.int("SMS_MAX_PER_HOUR", default=6)  # per account and per phone number
 # Exchange keys, withdrawals and API keys need 2FA switched on at all (an operator choice).
 REQUIRE_2FA_FOR_SENSITIVE_ACTIONS = env.bool("REQUIRE_2FA_FOR_SENSITIVE_ACTIONS", default=True)
+# A new withdrawal address is usable this many hours after it was added (security.services.whitelist).
+WITHDRAWAL_ADDRESS_COOLDOWN_HOURS = env.int("WITHDRAWAL_ADDRESS_COOLDOWN_HOURS", default=24)
 
 # Lockout (django-axes): 5 failed sign-ins lock that account for that client for an hour.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -368,6 +374,12 @@ MARKET_DETAIL_CACHE_SECONDS = env.int("MARKET_DETAIL_CACHE_SECONDS", default=300
 MARKET_REPLAY_SPEED = env.int("MARKET_REPLAY_SPEED", default=60)
 # The most candles one request may ask for (a longer range is a 400 naming this limit).
 MARKET_MAX_CANDLES = env.int("MARKET_MAX_CANDLES", default=50_000)
+
+# --- Analytics -----------------------------------------------------------------------------------
+# Periods in a year for annualising daily figures: crypto trades every day (stocks: 252).
+ANALYTICS_PERIODS_PER_YEAR = env.int("ANALYTICS_PERIODS_PER_YEAR", default=365)
+# The annual risk-free rate Sharpe, Sortino and the mean-variance weights subtract (0.04 = 4 %).
+ANALYTICS_RISK_FREE_RATE = env.float("ANALYTICS_RISK_FREE_RATE", default=0.0)
 # Seconds between two price ticks pushed to /ws/prices.
 PRICE_TICK_SECONDS = env.float("PRICE_TICK_SECONDS", default=5.0)
 # Open /ws/prices connections one client IP may hold.
@@ -384,6 +396,13 @@ PAPER_SLIPPAGE_BPS = env.int("PAPER_SLIPPAGE_BPS", default=5)
 ORDER_SYNC_SECONDS = env.int("ORDER_SYNC_SECONDS", default=60)
 # Open orders one user may hold across accounts (every tick reads them).
 MAX_OPEN_ORDERS_PER_USER = env.int("MAX_OPEN_ORDERS_PER_USER", default=200)
+# Seconds a new withdrawal waits (pending, cancellable by its owner) before it is sent or completed.
+WITHDRAWAL_HOLD_SECONDS = env.int("WITHDRAWAL_HOLD_SECONDS", default=300)
+# The most a user may withdraw in 24 hours (rolling), valued in USDT at current prices; exchange
+# accounts share one such limit, the paper account has its own.
+WITHDRAWAL_DAILY_LIMIT_USDT = env.str("WITHDRAWAL_DAILY_LIMIT_USDT", default="50000")
+# The largest simulated deposit into a paper account, valued in USDT at current prices.
+PAPER_DEPOSIT_MAX_USDT = env.str("PAPER_DEPOSIT_MAX_USDT", default="100000")
 
 # --- Email -------------------------------------------------------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://")  # EMAIL_BACKEND, EMAIL_HOST, ...
@@ -405,6 +424,14 @@ SMS_BACKEND = env.str(
     if TWILIO_ACCOUNT_SID
     else ("accounts.sms.LoggingSMSBackend" if DEBUG else "accounts.sms.DisabledSMSBackend"),
 )
+# Notifications (accounts/notify.py): email and SMS leave through the Celery task accounts.deliver_notification,
+# retried with exponential backoff (30 s, 60 s, ... at most an hour apart) up to NOTIFICATION_MAX_RETRIES times.
+NOTIFICATION_MAX_RETRIES = env.int("NOTIFICATION_MAX_RETRIES", default=5)
+NOTIFICATION_RETRY_BACKOFF_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_SECONDS", default=30)
+NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS", default=3600)
+NOTIFICATION_TASK_QUEUE = env.str("NOTIFICATION_TASK_QUEUE", default="")  # "" = Celery's default queue
+# Deliver in the process that notifies, retries at once (the test suite; a worker is not needed).
+NOTIFICATION_DELIVERY_EAGER = env.bool("NOTIFICATION_DELIVERY_EAGER", default=TESTING)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CryptoVault <no-reply@cryptovault.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -462,6 +489,9 @@ if env.str("BACKUP_S3_BUCKET", default=""):
             "file_overwrite": False,
         },
     }
+# The admin site answers only from these networks (CIDR ranges or addresses, comma-separated;
+# the client IP as everywhere: TRUSTED_PROXY_COUNT). Elsewhere every /admin/ URL is a 404. Empty: everywhere.
+ADMIN_ALLOWED_NETWORKS = env.list("ADMIN_ALLOWED_NETWORKS", default=[])
 ADMINS = env.list("ADMINS", default=[])  # who is emailed when a backup fails; empty: the admin role
 
 # --- Security headers --------------------------------------------------------------------------
@@ -501,7 +531,7 @@ API_VERSION = "1"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiKeyAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.JWTAuthentication",  # simplejwt's, refused after a second-factor change
         "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [

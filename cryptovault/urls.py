@@ -57,9 +57,12 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("security/", include("security.urls")),
+    path("notifications/", include("accounts.notification_urls")),
     path("exchanges/", include("exchanges.urls")),
     path("", include("trading.urls")),  # /alerts/, /portfolio/, /trade/, /orders/, /transactions/, ...
+    path("wallet/", include("trading.wallet_urls")),
     path("market/", include("exchanges.market.urls")),
+    path("analytics/", include("analytics.urls")),
     path("api/v1/", include(("cryptovault.api.urls", "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="swagger-ui"),

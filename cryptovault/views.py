@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 
 from cryptovault.api.errors import error_body
+from cryptovault.errors import DomainError
 from exchanges.views.market import market_strip
 from trading.views.portfolio import portfolio_summary
 
@@ -53,7 +54,8 @@ def bad_request(request, exception=None):
 
 @requires_csrf_token
 def permission_denied(request, exception=None):
-    return _error_response(request, 403)
+    # A domain refusal that is also a PermissionDenied (security.errors.IpNotAllowed) says why.
+    return _error_response(request, 403, exception.message if isinstance(exception, DomainError) else None)
 
 
 @requires_csrf_token

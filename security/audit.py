@@ -1,5 +1,9 @@
 """Writing audit records. Services call `audit_record` for every sensitive action; the
-accounts adapter and signal receivers call it for what allauth, Django and axes do on their own."""
+accounts adapter and signal receivers call it for what allauth, Django and axes do on their own.
+
+The action must be one of `security.actions.AUDIT_ACTIONS` (anything else is a programming error:
+`UnknownAuditAction`), and a record, once written, is never edited or deleted (`security.models`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 
 from cryptovault.actor import Actor
 from cryptovault.logging import mask_secrets
+from security.actions import require_registered
 from security.models import AuditEvent
 
 _SECRET_DETAIL_NAMES = ("password", "secret", "token", "code", "key", "otp")
@@ -29,6 +34,7 @@ def _safe_details(details: dict[str, Any]) -> dict[str, Any]:
 
 def audit_record(
     action: str,
+    /,
     *,
     actor: Actor,
     user: Any = None,
@@ -41,7 +47,9 @@ def audit_record(
     `actor_email` names an actor who is not signed in (a failed sign-in types an address).
     Staff acting on someone else's account stay named, and the record says `by_staff`; anyone else
     acting on an account not theirs says `by_someone` (callers say it too for an anonymous attempt).
+    `action` is positional, so a detail may itself be called `action` (what an IP refusal refused).
     """
+    require_registered(action)
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
     if user is None:

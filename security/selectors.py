@@ -11,66 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
 from cryptovault.user_agents import describe_user_agent
-from security.models import AuditEvent
+from security.actions import AUDIT_ACTIONS, action_label
+from security.errors import WithdrawalAddressCoolingDown, WithdrawalAddressNotFound, WithdrawalAddressRemoved
+from security.models import AuditEvent, WithdrawalAddress
 
-# What each recorded action means, in words. An action missing here still shows, by its code.
-ACTION_LABELS: dict[str, str] = {
-    "order.placed": "Order placed",
-    "order.cancelled": "Order cancelled",
-    "order.rejected": "Order rejected",
-    "paper.opened": "Paper account opened",
-    "paper.reset": "Paper account reset",
-    "trading_account.opened": "Exchange trading account opened",
-    "trading_account.closed": "Exchange trading account closed",
-    "auth.signed_in": "Signed in",
-    "auth.signed_out": "Signed out",
-    "auth.sign_in_failed": "Sign-in failed",
-    "auth.locked_out": "Locked out after failed sign-ins",
-    "auth.lockout_cleared": "Lockout cleared",
-    "auth.password_changed": "Password changed",
-    "auth.token_issued": "API token issued",
-    "auth.token_revoked": "API tokens revoked",
-    "account.signed_up": "Account created",
-    "account.sign_up_existing_email": "Sign-up tried with your email address",
-    "account.role_assigned": "Role changed",
-    "account.data_exported": "Data exported",
-    "account.delete_refused": "Account deletion refused",
-    "account.deleted": "Account deleted",
-    "email.verification_sent": "Verification email sent",
-    "email.verification_failed": "Email verification failed",
-    "email.verified": "Email address verified",
-    "2fa.totp_enabled": "Authenticator app turned on",
-    "2fa.totp_confirm_failed": "Authenticator app set-up failed",
-    "2fa.phone_code_sent": "Code texted",
-    "2fa.phone_verified": "Phone verified for two-factor",
-    "2fa.code_accepted": "Second factor accepted",
-    "2fa.code_rejected": "Second factor rejected",
-    "2fa.recovery_codes_regenerated": "New recovery codes",
-    "2fa.disabled": "Two-factor authentication turned off",
-    "api_key.created": "API key created",
-    "api_key.revoked": "API key revoked",
-    "session.revoked": "Session signed out",
-    "session.revoked_others": "Other sessions signed out",
-    "profile.updated": "Profile updated",
-    "profile.notifications_updated": "Notification settings changed",
-    "exchange.connected": "Exchange connected",
-    "exchange.connect_failed": "Exchange connection refused (test failed)",
-    "exchange.tested": "Exchange keys tested",
-    "exchange.updated": "Exchange connection edited",
-    "exchange.rotated": "Exchange keys rotated",
-    "exchange.rotation_failed": "Exchange key rotation failed",
-    "exchange.revoked": "Exchange connection revoked",
-    "exchange.status_changed": "Exchange connection status changed",
-    "alert.created": "Price alert created",
-    "alert.cancelled": "Price alert cancelled",
-    "alert.fired": "Price alert fired",
-}
+# What each recorded action means, in words: the registry in security/actions.py (kept under this
+# name for the pages, the API and the CSV that read it).
+ACTION_LABELS: dict[str, str] = AUDIT_ACTIONS
 
 VIA_LABELS: dict[str, str] = {
     "page": "Website",
@@ -80,10 +34,6 @@ VIA_LABELS: dict[str, str] = {
     "task": "Background task",
     "system": "System",
 }
-
-
-def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
 
 
 @dataclass(frozen=True)
@@ -154,3 +104,34 @@ def audit_action_choices(events: QuerySet[AuditEvent], *, including: str = "") -
     if including:
         actions.add(including)
     return sorted(((action, action_label(action)) for action in actions), key=lambda choice: choice[1].lower())
+
+
+# --- Withdrawal address whitelist ----------------------------------------------------------------
+def withdrawal_addresses_for(*, user: Any, include_removed: bool = False) -> QuerySet[WithdrawalAddress]:
+    """`user`'s whitelisted withdrawal addresses (the active ones unless `include_removed`)."""
+    addresses = WithdrawalAddress.objects.visible_to(user)
+    return addresses if include_removed else addresses.active()
+
+
+def local_moment(at: datetime, user: Any) -> str:
+    """`2026-12-02 18:40 Europe/Paris`: a moment in `user`'s time zone, as pages and messages show it."""
+    zone = getattr(user, "timezone", None) or UTC
+    zone = zone if isinstance(zone, tzinfo) else ZoneInfo(str(zone))
+    return f"{at.astimezone(zone):%Y-%m-%d %H:%M} {zone}"
+
+
+def usable_withdrawal_address(*, user: Any, pk: int, at: datetime) -> WithdrawalAddress:
+    """The whitelisted address `pk` of `user` if a withdrawal made at `at` may go to it.
+
+    Raises `WithdrawalAddressNotFound` (also for another user's id), `WithdrawalAddressRemoved`,
+    or `WithdrawalAddressCoolingDown` (naming when, in the user's time zone).
+    """
+    try:
+        address = WithdrawalAddress.objects.visible_to(user).get(pk=pk)
+    except (WithdrawalAddress.DoesNotExist, ValueError, TypeError):
+        raise WithdrawalAddressNotFound() from None
+    if address.removed_at is not None:
+        raise WithdrawalAddressRemoved()
+    if address.usable_from > at:
+        raise WithdrawalAddressCoolingDown(address.usable_from, when=local_moment(address.usable_from, user))
+    return address

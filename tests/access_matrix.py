@@ -217,6 +217,38 @@ OWNED_ROUTES += [
 ]
 
 
+# --- analytics: backtests --------------------------------------------------------------------------------
+def a_queued_backtest(user: User) -> Model:
+    """A backtest row still queued (no worker runs in the matrix), so the owner's cancel succeeds."""
+    from datetime import UTC, datetime
+
+    from analytics.models import Backtest
+
+    return Backtest.objects.create(
+        user=user,
+        strategy="sma_cross",
+        params={"fast": 10, "slow": 30},
+        symbol="BTC/USDT",
+        timeframe="1d",
+        start=datetime(2023, 1, 1, tzinfo=UTC),
+        end=datetime(2023, 12, 31, tzinfo=UTC),
+        execution={"fee": 0.001},
+    )
+
+
+def still_queued(backtest: Model) -> bool:
+    backtest.refresh_from_db()
+    return backtest.status == "queued"
+
+
+OWNED_ROUTES += [
+    OwnedRoute("analytics:backtest_detail", make=a_queued_backtest, methods=("GET",)),
+    OwnedRoute("analytics:backtest_cancel", make=a_queued_backtest, methods=("GET", "POST"), still_intact=still_queued),
+    OwnedRoute("v1:backtests:backtest-detail", make=a_queued_backtest, methods=("GET",)),
+    OwnedRoute("v1:backtests:backtest-cancel", make=a_queued_backtest, methods=("POST",), still_intact=still_queued),
+]
+
+
 # --- backups ---------------------------------------------------------------------------------------------
 def a_backup_record(user: User) -> Model:
     """A finished backup's record; no object behind it (the matrix's requests stop before storage)."""
@@ -248,4 +280,117 @@ STAFF_ROUTES += [
         methods=("POST",),
         data={"target": "scratch", "database": "cv_backups_scratch_matrix"},
     ),
+]
+
+
+# --- security: the withdrawal whitelist -------------------------------------------------------------------
+def a_withdrawal_address(user: User) -> Model:
+    """Whitelisted by an operator's command (no second factor to give); cooling down as any new one."""
+    from security.services.whitelist import withdrawal_address_add
+
+    return withdrawal_address_add(
+        actor=TEST_ACTOR.signed_in_as(user),
+        asset="BTC",
+        network="BTC",
+        address="bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+        label="Matrix",
+    )
+
+
+def still_whitelisted(address: Model) -> bool:
+    address.refresh_from_db()
+    return address.removed_at is None
+
+
+OWNED_ROUTES += [
+    OwnedRoute(
+        "security:withdrawal_address_remove",
+        make=a_withdrawal_address,
+        methods=("GET", "POST"),
+        still_intact=still_whitelisted,
+    ),
+]
+EXCLUDED["v1:security:withdrawal-address"] = (
+    "removing needs a fresh second factor, which the matrix's owner lacks (a 403 before the id is read would "
+    "hide nothing); tests/security/test_whitelist_api.py tries the outsider's 404 for GET and DELETE and the "
+    "owner's removal with a secured client"
+)
+
+
+
+# --- security: IP allowlist ------------------------------------------------------------------------------
+def an_ip_allowlist_entry(user: User) -> Model:
+    """An entry holding the test client's address (127.0.0.1), so the owner's own requests are allowed."""
+    from cryptovault.actor import Actor
+    from security.services.ip_allowlist import ip_allowlist_add
+
+    return ip_allowlist_add(actor=Actor.for_command("tests", user=user), network="127.0.0.0/8", label="Matrix")
+
+
+OWNED_ROUTES += [
+    OwnedRoute("security:allowlist_remove", make=an_ip_allowlist_entry, methods=("GET", "POST")),
+]
+EXCLUDED["v1:security:ip-allowlist-entry"] = (
+    "removing an entry needs a fresh second factor, which the matrix's owner lacks (a 403 before the id is read "
+    "would hide nothing); tests/security/test_ip_allowlist.py tries the outsider's 404 on GET and DELETE and the "
+    "owner's removal with a secured token"
+)
+
+
+# --- trading: the wallet (withdrawals) --------------------------------------------------------------------
+def a_pending_withdrawal(user: User) -> Model:
+    """A paper withdrawal of 100 USDT, pending (cancellable), to a whitelisted address past its cooldown."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from security.models import WithdrawalAddress
+    from security.services.whitelist import withdrawal_address_add
+    from trading.services.withdrawals import withdrawal_request
+
+    actor = TEST_ACTOR.signed_in_as(user)
+    address = WithdrawalAddress.objects.filter(user=user, label="Matrix", removed_at__isnull=True).first()
+    if address is None:
+        address = withdrawal_address_add(
+            actor=actor,
+            asset="USDT",
+            network="ETH",
+            address="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            label="Matrix",
+        )
+        WithdrawalAddress.objects.filter(pk=address.pk).update(usable_from=timezone.now() - timedelta(seconds=1))
+    return withdrawal_request(
+        actor=actor, account=a_paper_account(user), asset="USDT", network="ETH", amount="100", destination_id=address.pk
+    )
+
+
+def still_pending(withdrawal: Model) -> bool:
+    withdrawal.refresh_from_db()
+    return withdrawal.status == "pending" and not withdrawal.ledger_entries.filter(amount__gt=0).exists()
+
+
+OWNED_ROUTES += [
+    OwnedRoute(
+        "wallet:withdrawal_cancel", make=a_pending_withdrawal, methods=("GET", "POST"), still_intact=still_pending
+    ),
+    OwnedRoute("v1:wallet:withdrawal-detail", make=a_pending_withdrawal, methods=("GET",)),
+    OwnedRoute("v1:wallet:withdrawal-cancel", make=a_pending_withdrawal, methods=("POST",), still_intact=still_pending),
+]
+
+
+# --- accounts: the notification centre --------------------------------------------------------------------
+def a_notification(user: User) -> Model:
+    from accounts.notify import notify
+
+    return notify(user=user, event="security.api_key_created", context={"key_name": "Matrix"})
+
+
+def still_unread(notification: Model) -> bool:
+    notification.refresh_from_db()
+    return notification.read_at is None
+
+
+OWNED_ROUTES += [
+    OwnedRoute("notifications:read", make=a_notification, methods=("POST",), still_intact=still_unread),
+    OwnedRoute("v1:notification-read", make=a_notification, methods=("POST",), still_intact=still_unread),
 ]

@@ -41,7 +41,7 @@ from exchanges.emulator import Emulator
 from tests import secret_watch
 from tests.factories import TEST_ACTOR, UserFactory
 from tests.fakes.authenticator import turn_on_totp, unused_totp_code, verify_email_of
-from tests.helpers import PASSWORD, sign_in
+from tests.helpers import PASSWORD, admin_signed_in, sign_in
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -158,19 +158,15 @@ def outsider_client(outsider) -> Client:
 
 @pytest.fixture
 def staff_client(staff_user) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
+    """The superuser's browser, signed in with the second factor the admin demands (2FA turned on)."""
+    return admin_signed_in(Client(), staff_user)
 
 
 @pytest.fixture
 def admin_browser(db) -> Client:
     """An admin by role (every permission, not a superuser), signed in to the admin site."""
-    browser = Client()
-    browser.force_login(
-        role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com", name="Ada Admin"), role=ADMIN)
-    )
-    return browser
+    admin = role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com", name="Ada Admin"), role=ADMIN)
+    return admin_signed_in(Client(), admin)
 
 
 @pytest.fixture

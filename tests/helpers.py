@@ -50,3 +50,21 @@ def post_json(url: str, payload: dict, headers: dict | None = None) -> tuple[int
 def text(response) -> str:
     """A page's HTML with every run of white space folded to one space, for phrases that wrap in the template."""
     return re.sub(r"\s+", " ", response.content.decode())
+
+
+def admin_signed_in(client, user):
+    """`client` signed in as staff `user` the way the admin demands (cryptovault.admin_gate): 2FA on
+    (an authenticator app, turned on here if needed) and given at sign-in. Returns the client."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.models import TOTPDevice
+    from accounts.selectors import two_factor_enabled
+    from tests.fakes.authenticator import turn_on_totp
+
+    if not two_factor_enabled(user):
+        user.recovery_codes = turn_on_totp(user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
+    session.save()
+    return client

@@ -58,6 +58,20 @@ def an_audit_record(user: User) -> None:
     audit_record("auth.password_changed", actor=TEST_ACTOR, user=user)
 
 
+def a_withdrawal_address(user: User) -> Any:
+    """A whitelisted EVM address, a new one each call (lowercase hex: valid, stored checksummed)."""
+    from security.services.whitelist import withdrawal_address_add
+
+    count = user.withdrawal_addresses.count()
+    return withdrawal_address_add(
+        actor=TEST_ACTOR.signed_in_as(user),
+        asset="ETH",
+        network="ETH",
+        address=f"0x{count + 1:040x}",
+        label=f"Wallet {count + 1}",
+    )
+
+
 # --- exchanges -------------------------------------------------------------------------------------------
 def a_connection(user: User) -> ExchangeConnection:
     keys = {"api_key": "list-key-0001", "secret": "list-secret-0001"}
@@ -86,6 +100,13 @@ LIST_ROUTES: list[ListRoute] = [
     ),
     ListRoute("security:activity", add_row=an_audit_record, queries=3, rows=b'data-testid="activity-row"'),
     ListRoute("v1:security:audit", add_row=an_audit_record, queries=3),
+    ListRoute(
+        "security:withdrawal_addresses",
+        add_row=a_withdrawal_address,
+        queries=3,
+        rows=b'data-testid="withdrawal-address-row"',
+    ),
+    ListRoute("v1:security:withdrawal-addresses", add_row=a_withdrawal_address, queries=3),
     ListRoute("exchanges:connections", add_row=a_connection, queries=3, rows=b"data-connection-id="),
     ListRoute("v1:exchanges:connection-list", add_row=a_connection, queries=3),
     ListRoute("v1:exchanges:connection-audit", add_row=a_connection_audit_record, queries=3),
@@ -236,6 +257,22 @@ LIST_ROUTES += [
 ]
 
 
+# --- analytics: backtests --------------------------------------------------------------------------------
+def a_backtest(user: User) -> Any:
+    from tests.access_matrix import a_queued_backtest
+
+    return a_queued_backtest(user)
+
+
+LIST_ROUTES += [
+    ListRoute("analytics:backtests", add_row=a_backtest, queries=2, rows=b'data-testid="backtest-row"'),
+    ListRoute("v1:backtests:backtest-list", add_row=a_backtest, queries=3),
+    ListRoute(
+        "admin:analytics_backtest_changelist", add_row=a_backtest, queries=6, who="staff", rows=b'class="field-__str__"'
+    ),
+]
+
+
 # --- backups ---------------------------------------------------------------------------------------------
 def a_backup(staff: User) -> Any:
     from tests.access_matrix import a_backup_record
@@ -248,4 +285,53 @@ LIST_ROUTES += [
     ListRoute(
         "admin:backups_backup_changelist", add_row=a_backup, queries=11, who="staff", rows=b'class="action-checkbox"'
     ),
+]
+
+
+# --- security: IP allowlist ------------------------------------------------------------------------------
+def an_ip_allowlist_row(user: User) -> Any:
+    from cryptovault.actor import Actor
+    from security.models import IpAllowlistEntry
+    from security.services.ip_allowlist import ip_allowlist_add
+
+    count = IpAllowlistEntry.objects.visible_to(user).count()
+    return ip_allowlist_add(actor=Actor.for_command("tests", user=user), network=f"10.{count}.0.0/16", label="List")
+
+
+LIST_ROUTES += [
+    ListRoute("security:allowlist", add_row=an_ip_allowlist_row, queries=1, rows=b'data-testid="allowlist-row"'),
+    ListRoute("v1:security:ip-allowlist", add_row=an_ip_allowlist_row, queries=2),  # no pages: at most 50 rows
+]
+
+
+# --- trading: the wallet ----------------------------------------------------------------------------------
+def a_withdrawal(user: User) -> Any:
+    from tests.access_matrix import a_pending_withdrawal
+
+    return a_pending_withdrawal(user)
+
+
+LIST_ROUTES += [
+    ListRoute("wallet:wallet", add_row=a_withdrawal, queries=9, rows=b'data-testid="withdrawal-row"'),
+    ListRoute("v1:wallet:withdrawal-list", add_row=a_withdrawal, queries=3),
+    ListRoute(
+        "admin:trading_withdrawal_changelist",
+        add_row=a_withdrawal,
+        queries=7,
+        who="staff",
+        rows=b'class="action-checkbox"',
+    ),
+]
+
+
+# --- accounts: the notification centre --------------------------------------------------------------------
+def a_notification(user: User) -> Any:
+    from tests.access_matrix import a_notification as made
+
+    return made(user)
+
+
+LIST_ROUTES += [
+    ListRoute("notifications:list", add_row=a_notification, queries=2, rows=b'data-testid="notification-row"'),
+    ListRoute("v1:notifications", add_row=a_notification, queries=3),
 ]

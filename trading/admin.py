@@ -1,4 +1,5 @@
-"""The trading admin: price alerts, accounts and balances, the ledger, orders and fills, equity snapshots.
+"""The trading admin: price alerts, accounts and balances, the ledger, orders and fills, equity snapshots,
+withdrawals.
 
 Everything here is read-only. Money moves only through `trading.services`, inside the transaction that
 writes its ledger entries, so a form in the admin would be a door around the ledger: nothing is added,
@@ -32,10 +33,14 @@ from trading.models import (
     Order,
     PriceAlert,
     TradingAccount,
+    Withdrawal,
+    WithdrawalStatus,
 )
 from trading.services.accounts import paper_account_reset
 from trading.services.alerts import alert_cancel
 from trading.services.orders import order_cancel
+from trading.services.withdrawals import withdrawal_cancel
+from trading.wallet_errors import WithdrawalNotCancellable
 
 
 def fields_of(fieldsets: tuple) -> list[str]:
@@ -406,3 +411,50 @@ class EquitySnapshotAdmin(StaffGateAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
     date_hierarchy = "date"
     fieldsets = ((None, {"fields": ("user", "date", "total_value", "holdings", "created_at")}),)
     readonly_fields = fields_of(fieldsets)
+
+
+# --- withdrawals ------------------------------------------------------------------------------------------
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(StaffGateAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every withdrawal, read-only; the one write is cancelling pending ones through the owner's service
+    (a paper one credited back, the owner told, the audit record marked as staff's)."""
+
+    list_display = ["__str__", "account", "owner", "asset", "network", "amount", "status", "created_at", "finished_at"]
+    list_filter = ["status", "asset", "network", "account__kind"]
+    search_fields = ["account__user__email", "address", "txid", "exchange_withdrawal_id"]
+    list_select_related = ["account__user"]
+    date_hierarchy = "created_at"
+    fieldsets = (
+        (
+            None,
+            {"fields": ("account", "destination", "asset", "network", "address", "memo", "amount", "fee", "status")},
+        ),
+        (_("At the exchange"), {"fields": ("exchange_withdrawal_id", "txid", "failure_reason")}),
+        (_("Dates"), {"fields": ("created_at", "process_after", "submitted_at", "finished_at", "updated_at")}),
+    )
+    readonly_fields = fields_of(fieldsets)
+    actions = ["cancel_pending"]
+
+    @admin.display(description=_("owner"), ordering="account__user__email")
+    def owner(self, withdrawal: Withdrawal) -> str:
+        return withdrawal.account.user.email
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("trading.change_withdrawal")
+
+    @admin.action(description=_("Cancel the selected pending withdrawals"), permissions=["cancel"])
+    def cancel_pending(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
+        actor, cancelled, skipped = page_actor(request), 0, 0
+        for withdrawal in queryset.filter(status=WithdrawalStatus.PENDING).select_related("account__user"):
+            try:
+                withdrawal_cancel(actor=actor, withdrawal=withdrawal)
+            except WithdrawalNotCancellable:  # sent or cancelled between the list and the click
+                skipped += 1
+                continue
+            cancelled += 1
+        message = _("Cancelled %(count)s withdrawal(s).") % {"count": cancelled}
+        if skipped:
+            message += " " + _("%(count)s had been sent meanwhile.") % {"count": skipped}
+        self.message_user(request, message, messages.WARNING if skipped else messages.SUCCESS)

@@ -34,6 +34,8 @@ from trading.models import (
     OrderType,
     PriceAlert,
     TradingAccount,
+    Withdrawal,
+    WithdrawalStatus,
 )
 
 DAY_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
@@ -234,3 +236,20 @@ class FillFilterSet(CreatedRangeFilterSet):
     class Meta:
         model = Fill
         fields = ["account", "symbol", "side", "created_after", "created_before"]
+
+
+class WithdrawalFilterSet(CreatedRangeFilterSet):
+    """Narrows withdrawals already behind the read gate (the wallet page's list and the API)."""
+
+    account = account_filter()
+    asset = AssetFilter(label="Asset", help_text="An asset code, e.g. `BTC` or `USDT`.")
+    status = django_filters.ChoiceFilter(
+        choices=WithdrawalStatus.choices,
+        empty_label="Any status",
+        label="Status",
+        help_text="`pending` (can be cancelled), `submitted`, `completed`, `failed` or `cancelled`.",
+    )
+
+    class Meta:
+        model = Withdrawal
+        fields = ["account", "asset", "status", "created_after", "created_before"]

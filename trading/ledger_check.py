@@ -5,6 +5,8 @@
 3. Paper accounts: each balance's lock is the sum of what its open orders still reserve.
 4. Nothing is negative: totals, locks, reservations, `balance_after`; no lock exceeds its total.
 5. Each order's fills add up to its filled quantity.
+6. Withdrawals: a paper withdrawal's entries debit its amount once (and credit it back once when
+   cancelled); an exchange withdrawal has none (the exchange's balance, synced, says what left).
 
 Reads only, in a few aggregate queries plus one pass over the entries (streamed), so it runs on a
 live database. A drift names the account, the asset or order and both numbers.
@@ -25,7 +27,16 @@ from decimal import Decimal, localcontext
 from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
 
-from trading.models import OPEN_STATUSES, AccountKind, Balance, Fill, LedgerEntry, Order
+from trading.models import (
+    OPEN_STATUSES,
+    AccountKind,
+    Balance,
+    Fill,
+    LedgerEntry,
+    Order,
+    Withdrawal,
+    WithdrawalStatus,
+)
 from trading.services.ledger import WIDE
 
 
@@ -219,12 +230,45 @@ def check_fills(account_ids: Iterable[int] | None = None) -> CheckResult:
     return result
 
 
+def check_withdrawals(account_ids: Iterable[int] | None = None) -> CheckResult:
+    result = CheckResult(
+        "withdrawals", "paper withdrawals debit their amount once (credited back once if cancelled); exchange ones none"
+    )
+    entries: dict[int, list[Decimal]] = defaultdict(list)
+    linked = _scoped(LedgerEntry.objects.filter(withdrawal__isnull=False), account_ids)
+    for withdrawal_id, amount in linked.values_list("withdrawal_id", "amount").iterator(chunk_size=5000):
+        entries[withdrawal_id].append(amount)
+    rows = _scoped(Withdrawal.objects.all(), account_ids).values_list(
+        "id", "account_id", "account__kind", "amount", "status"
+    )
+    for withdrawal_id, account_id, kind, amount, status in rows.iterator(chunk_size=5000):
+        result.checked += 1
+        found = sorted(entries.pop(withdrawal_id, []))
+        if kind != AccountKind.PAPER:
+            expected: list[Decimal] = []
+        elif status == WithdrawalStatus.CANCELLED:
+            expected = [-amount, amount]
+        else:
+            expected = [-amount]
+        if len(found) != len(expected) or not all(_same(a, b) for a, b in zip(found, expected, strict=False)):
+            result.drifts.append(
+                Drift(
+                    account_id,
+                    f"withdrawal {withdrawal_id}",
+                    f"{status}: entries {', '.join(_plain(a) for a in found) or 'none'}, expected "
+                    f"{', '.join(_plain(a) for a in expected) or 'none'}",
+                )
+            )
+    return result
+
+
 CHECKS: tuple[Callable[[Iterable[int] | None], CheckResult], ...] = (
     check_totals,
     check_chains,
     check_locks,
     check_not_negative,
     check_fills,
+    check_withdrawals,
 )
 
 

@@ -1,4 +1,5 @@
-"""Trading's Celery tasks: exchange accounts synced, triggered orders sent, equity snapshots taken.
+"""Trading's Celery tasks: exchange accounts synced, triggered orders sent, equity snapshots taken,
+withdrawals processed once their hold ends and followed on their exchange.
 
 As in `exchanges.tasks`: tasks take ids, load the rows, build a task actor and call one service. The
 sync fans out one task per account, so one slow exchange delays no other user's sync and a retry
@@ -85,3 +86,25 @@ def snapshot_equity(self) -> int:
     from trading.services.portfolio import snapshots_take_all
 
     return snapshots_take_all()
+
+
+@shared_task(name="trading.process_withdrawals", bind=True)
+def process_withdrawals(self) -> dict:
+    """Withdrawals whose hold ended: paper ones completed, exchange ones sent through ccxt (each claimed by a
+    conditional update, so two workers never send one twice); then submitted ones followed on their exchange."""
+    from trading.models import Withdrawal
+    from trading.services.withdrawals import withdrawal_process, withdrawals_due, withdrawals_track
+
+    actor = Actor.for_task(self.request.id)
+    processed = 0
+    for withdrawal_id in withdrawals_due():
+        withdrawal = Withdrawal.objects.filter(pk=withdrawal_id).first()
+        if withdrawal is None:
+            continue
+        try:
+            withdrawal_process(actor=actor, withdrawal=withdrawal)
+        except Exception:  # one withdrawal that cannot be processed does not stop the others
+            logger.exception("withdrawal %s could not be processed", withdrawal_id)
+            continue
+        processed += 1
+    return {"processed": processed, "finished": withdrawals_track(actor=actor)}

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from accounts.api.views import api_keys, passwords, profile, sessions, signup, tokens, two_factor, users
+from accounts.api.views import (
+    api_keys,
+    notifications,
+    passwords,
+    profile,
+    sessions,
+    signup,
+    tokens,
+    two_factor,
+    users,
+)
 
 auth = [
     path("signup/", signup.SignupView.as_view(), name="auth-signup"),
@@ -40,5 +50,12 @@ auth = [
 
 urlpatterns = [
     path("me/", profile.CurrentUserView.as_view(), name="me"),
+    path("notifications/", notifications.NotificationListView.as_view(), name="notifications"),
+    path("notifications/read-all/", notifications.NotificationsReadAllView.as_view(), name="notifications-read-all"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        notifications.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
     *[path(f"auth/{pattern.pattern}", pattern.callback, name=pattern.name) for pattern in auth],
 ]

@@ -68,6 +68,19 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     anonymised_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when the user deleted the account; the row stays for the audit log."
     )
+    anti_phishing_code = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="A phrase the user chose, shown in every email we send them so a forged one stands out.",
+    )
+    withdrawal_whitelist_only = models.BooleanField(
+        default=True, help_text="Withdrawals go only to whitelisted addresses past their cooldown."
+    )
+    auth_epoch = models.BigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Second factors last changed (µs since 1970): older access tokens stop working.",
+    )
 
     objects = UserManager()
 

@@ -14,6 +14,7 @@ from accounts.gates import require_sensitive_action
 from accounts.models import ApiKey, User
 from cryptovault.actor import Actor
 from security.audit import audit_record
+from security.ip_allowlist import protected_action
 
 KEY_PREFIX = "cvk"
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # write "last used" at most once a minute per key
@@ -26,6 +27,7 @@ def _split(raw_key: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
+@protected_action("api_key.create")
 def api_key_create(
     *,
     actor: Actor,
@@ -62,6 +64,9 @@ def api_key_create(
     with transaction.atomic():
         key.save()
         audit_record("api_key.created", actor=actor, user=user, key_name=key.name, key_prefix=prefix, scopes=key.scopes)
+        from accounts.notify import notify
+
+        notify(user=user, event="security.api_key_created", context={"key_name": key.name})
     return key, raw_key
 
 
@@ -70,6 +75,7 @@ def _end_of_day(day: date, user: User) -> datetime:
     return datetime.combine(day, time.max, tzinfo=zoneinfo.ZoneInfo(str(user.timezone or "UTC")))
 
 
+@protected_action("api_key.revoke")  # outermost: the refusal's records outlive the transaction
 @transaction.atomic
 def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
     """Revoke `key` (found through its owner's or staff's gate by the caller); audited once."""

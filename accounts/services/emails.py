@@ -8,8 +8,11 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 
-def send_account_email(*, to: str, template: str, context: dict) -> None:
-    """Render templates/accounts/email/<template>_{subject.txt,body.txt,body.html} and send on commit."""
+def account_email(*, to: str, template: str, context: dict) -> EmailMultiAlternatives:
+    """templates/accounts/email/<template>_{subject.txt,body.txt,body.html} as one message, not sent.
+
+    Every template shows the recipient's anti-phishing code (`user.anti_phishing_code`) when set.
+    """
     context = {"site_name": settings.SITE_NAME, **context}
     subject = (
         settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
@@ -17,10 +20,12 @@ def send_account_email(*, to: str, template: str, context: dict) -> None:
     )
     text = render_to_string(f"accounts/email/{template}_body.txt", context)
     html = render_to_string(f"accounts/email/{template}_body.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message.attach_alternative(html, "text/html")
+    return message
 
-    def _send() -> None:
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
-        message.attach_alternative(html, "text/html")
-        message.send()
 
-    transaction.on_commit(_send)
+def send_account_email(*, to: str, template: str, context: dict) -> None:
+    """Render the email now and send it once the transaction commits."""
+    message = account_email(to=to, template=template, context=context)
+    transaction.on_commit(message.send)

@@ -13,18 +13,26 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
+from accounts.notify import notify
 from accounts.services.sessions import credentials_changed
 from cryptovault.actor import Actor
 from security.audit import audit_record
 
 
 @transaction.atomic
-def password_set(*, actor: Actor, user: User, password: str) -> None:
-    """Store the new password (already validated by the caller) and end the other sessions."""
+def password_set(*, actor: Actor, user: User, password: str, reset: bool = False) -> None:
+    """Store the new password (already validated by the caller) and end the other sessions.
+
+    `reset`: it came from a reset link (recorded as `auth.password_reset`), not from someone signed in.
+    """
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record("auth.password_changed", actor=actor, user=user)
+    if reset:
+        audit_record("auth.password_reset", actor=actor, user=user)
+    else:
+        audit_record("auth.password_changed", actor=actor, user=user)
     credentials_changed(actor=actor, user=user)
+    notify(user=user, event="security.password_changed")
 
 
 def password_reset(*, actor: Actor, user: User, password: str) -> None:
@@ -37,7 +45,7 @@ def password_reset(*, actor: Actor, user: User, password: str) -> None:
         validate_password(password, user=user)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
-    password_set(actor=actor, user=user, password=password)
+    password_set(actor=actor, user=user, password=password, reset=True)
 
 
 def password_change(*, actor: Actor, user: User, new_password: str) -> None:

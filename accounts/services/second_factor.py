@@ -232,7 +232,10 @@ def second_factor_verify(
     if device is None:
         audit_record("2fa.code_rejected", actor=actor, user=user, outcome="failure", purpose=purpose)
         raise InvalidCode(field="otp_code")
-    audit_record("2fa.code_accepted", actor=actor, user=user, purpose=purpose, method=device.__class__.__name__)
+    if isinstance(device, RecoveryCodeDevice):
+        audit_record("2fa.recovery_code_used", actor=actor, user=user, purpose=purpose, recovery_left=device.remaining)
+    else:
+        audit_record("2fa.code_accepted", actor=actor, user=user, purpose=purpose, method=device.__class__.__name__)
     return device
 
 
@@ -242,6 +245,7 @@ def two_factor_disable(*, actor: Actor, user: User) -> None:
 
     Already off is an error whichever interface asks: nothing is removed, recorded or signed out.
     """
+    from accounts.notify import notify
     from accounts.services.sessions import credentials_changed
 
     if not two_factor_enabled(user):
@@ -253,6 +257,7 @@ def two_factor_disable(*, actor: Actor, user: User) -> None:
         User.objects.filter(pk=user.pk).update(phone="", phone_verified_at=None)
         audit_record("2fa.disabled", actor=actor, user=user)
         credentials_changed(actor=actor, user=user)
+        notify(user=user, event="security.two_factor_disabled")
 
 
 def _second_factor_changed(actor: Actor, user: User, action: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from allauth.usersessions.models import UserSession
 from django.db import transaction
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -54,7 +56,19 @@ def refresh_token_revoked(*, actor: Actor, refresh: str) -> None:
     audit_record("auth.token_revoked", actor=actor, user=user)
 
 
+def auth_epoch_advance(*, user: User) -> None:
+    """Access tokens issued until now stop working (accounts.authentication.JWTAuthentication).
+
+    Set on `user` too: a caller that hands its client new tokens right after the change (the
+    API's after_credentials_changed) issues them under the new epoch.
+    """
+    user.auth_epoch = max(time.time_ns() // 1000, user.auth_epoch + 1)
+    User.objects.filter(pk=user.pk).update(auth_epoch=user.auth_epoch)
+
+
 def credentials_changed(*, actor: Actor, user: User) -> None:
-    """A new password or second factor: whoever held the old ones is signed out everywhere else."""
+    """A new password or second factor: whoever held the old ones is signed out everywhere else,
+    browser sessions, refresh tokens and access tokens alike."""
     sessions_revoke_others(actor=actor, user=user)
     refresh_tokens_revoke_all(user=user)
+    auth_epoch_advance(user=user)

@@ -166,6 +166,7 @@ def account_delete(*, actor: Actor, user: User, password: str = "", otp_code: st
         user.anonymised_at = timezone.now()
         user.set_unusable_password()
         user.save()
-        AuditEvent.objects.visible_to(user).filter(actor_email=old_email).update(actor_email=user.email)
+        # The one rewrite the append-only audit log allows (security.models.AuditEvent).
+        AuditEvent.objects.visible_to(user).anonymise_actor_email(old_email=old_email, new_email=user.email)
         # Failed sign-ins typed the address but have no user: anonymise those too.
-        AuditEvent.objects.filter(user__isnull=True, actor_email=old_email).update(actor_email=user.email)
+        AuditEvent.objects.filter(user__isnull=True).anonymise_actor_email(old_email=old_email, new_email=user.email)

@@ -2,6 +2,9 @@
 
 allauth keeps the half-done login in the session; `LoginStageController.enter` gives it back
 only while our stage is the current one, so this page cannot be reached any other way.
+
+A wrong code counts toward the lockout like a wrong password (accounts.lockout): once the
+account is locked for this client, no code is even checked.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.durations import sms_code_lifetime
+from accounts.errors import InvalidCode
 from accounts.forms import SecondFactorForm
+from accounts.lockout import lockout_response, sign_in_code_failed, sign_in_locked
 from accounts.selectors import two_factor_summary
 from accounts.services.second_factor import second_factor_verify, sms_code_send
 from accounts.session_proof import session_stamp_second_factor
@@ -29,6 +34,8 @@ def two_factor_authenticate(request: HttpRequest) -> HttpResponse:
     if stage is None:
         return redirect("account_login")
     user = stage.login.user
+    if request.method == "POST" and sign_in_locked(request, email=user.email):
+        return lockout_response(request)
     summary = two_factor_summary(user)
     if request.method == "POST" and "send_sms" in request.POST:
         try:
@@ -41,17 +48,22 @@ def two_factor_authenticate(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"We texted a code to {summary['sms']}. It works for {sms_code_lifetime()}.")
         return redirect("accounts:two_factor_authenticate")
     form = SecondFactorForm(request.POST if request.method == "POST" else None)
-    verified = submit(
-        request,
-        form,
-        lambda data: second_factor_verify(
-            actor=page_actor(request).signed_in_as(user),
-            user=user,
-            code=data["otp_code"],
-            challenge_id=stage.state.get("challenge_id"),
-            purpose="login",
-        ),
-    )
+
+    def verify(data):
+        try:
+            return second_factor_verify(
+                actor=page_actor(request).signed_in_as(user),
+                user=user,
+                code=data["otp_code"],
+                challenge_id=stage.state.get("challenge_id"),
+                purpose="login",
+            )
+        except InvalidCode:
+            # Counted like a wrong password; at the limit AxesMiddleware answers with the lockout.
+            sign_in_code_failed(request, email=user.email)
+            raise
+
+    verified = submit(request, form, verify)
     if verified.done:
         session_stamp_second_factor(request, verified.result)
         return stage.exit()

@@ -10,5 +10,8 @@ urlpatterns = [
     path("security/", include("security.api.urls")),
     path("", include("exchanges.api.urls")),
     path("", include("trading.api.urls")),
+    path("wallet/", include("trading.api.wallet_urls")),
     path("backups/", include("backups.api.urls")),
+    path("analytics/", include("analytics.api.urls")),
+    path("backtests/", include("analytics.api.backtest_urls")),
 ]

@@ -13,11 +13,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from exchanges.emulator import market
-from exchanges.emulator.state import API_KEY_FORMAT, ApiKey, ExchangeState, Order, OrderRejected
+from exchanges.emulator.state import (
+    API_KEY_FORMAT,
+    WITHDRAW_NETWORKS,
+    ApiKey,
+    ExchangeState,
+    Order,
+    OrderRejected,
+    Withdrawal,
+    WithdrawalRefused,
+)
 from exchanges.emulator.wire import Request, Response
 
 MAX_RECV_WINDOW_MS = 60_000
@@ -34,6 +44,13 @@ REJECTIONS = {
     "notional": (-1013, "Filter failure: NOTIONAL"),
     "insufficient_balance": (-2010, "Account has insufficient balance for requested action."),
     "unknown_order": (-2011, "Unknown order sent."),
+}
+WITHDRAWAL_REFUSALS = {
+    "unknown_coin": (-4018, "We don't have this asset."),
+    "network_closed": (-4019, "Current asset is not open for withdrawal."),
+    "below_minimum": (-4022, "Not less than the minimum pick-up quantity {detail}."),
+    "not_above_fee": (-4028, "The amount of withdrawal must be greater than the Commission."),
+    "insufficient": (-4026, "You have insufficient balance."),
 }
 
 
@@ -131,6 +148,9 @@ class Binance:
             ("GET", "/api/v3/openOrders"): (self.open_orders, False),
             ("GET", "/api/v3/allOrders"): (self.all_orders, False),
             ("GET", "/api/v3/myTrades"): (self.my_trades, False),
+            ("POST", "/sapi/v1/capital/withdraw/apply"): (self.withdraw_apply, False),
+            ("GET", "/sapi/v1/capital/withdraw/history"): (self.withdraw_history, False),
+            ("GET", "/sapi/v1/capital/deposit/address"): (self.deposit_address, False),
         }
         self.public = public
         self.signed = signed
@@ -429,20 +449,23 @@ class Binance:
         for asset in market.ASSETS:
             free, locked = key.account.balance(asset)
             name = market.PAIRS[asset].name if asset in market.PAIRS else "TetherUS"
-            network = {
-                "network": asset if asset != market.QUOTE else "ETH",
-                "coin": asset,
-                "name": name,
-                "isDefault": True,
-                "depositEnable": True,
-                "withdrawEnable": True,
-                "withdrawFee": "0",
-                "withdrawMin": "0",
-                "withdrawMax": "9999999999",
-                "withdrawIntegerMultiple": "0.00000001",
-                "minConfirm": 1,
-                "busy": False,
-            }
+            networks = [
+                {
+                    "network": network,
+                    "coin": asset,
+                    "name": network,
+                    "isDefault": index == 0,
+                    "depositEnable": True,
+                    "withdrawEnable": True,
+                    "withdrawFee": _d(fee),
+                    "withdrawMin": _d(minimum),
+                    "withdrawMax": "9999999999",
+                    "withdrawIntegerMultiple": "0.00000001",
+                    "minConfirm": 1,
+                    "busy": False,
+                }
+                for index, (network, fee, minimum) in enumerate(WITHDRAW_NETWORKS.get(asset, ((asset, 0, 0),)))
+            ]
             answers.append(
                 {
                     "coin": asset,
@@ -458,10 +481,96 @@ class Binance:
                     "storage": "0",
                     "isLegalMoney": False,
                     "trading": True,
-                    "networkList": [network],
+                    "networkList": networks,
                 }
             )
         return answers
+
+    # Withdrawals and deposits ------------------------------------------------------------------
+
+    @staticmethod
+    def not_authorized() -> BinanceError:
+        """A key without "Enable Withdrawals" asking to withdraw."""
+        return BinanceError(401, -1002, "You are not authorized to execute this request.")
+
+    def withdraw_apply(self, request: Request, key: ApiKey) -> dict:
+        if not key.can_withdraw:
+            raise self.not_authorized()
+        params = request.params
+        coin = _required(params, "coin")
+        address = _required(params, "address")
+        amount = _decimal(params, "amount")
+        if amount is None:
+            raise _mandatory("amount")
+        try:
+            withdrawal = self.state.withdraw(
+                key.account,
+                coin=coin,
+                network=params.get("network") or None,
+                address=address,
+                tag=params.get("addressTag") or "",
+                amount=amount,
+                client_id=params.get("withdrawOrderId") or "",
+            )
+        except WithdrawalRefused as refused:
+            code, msg = WITHDRAWAL_REFUSALS[refused.reason]
+            raise BinanceError(400, code, msg.format(detail=refused.detail)) from None
+        return {"id": withdrawal.id}
+
+    def withdraw_history(self, request: Request, key: ApiKey) -> list:
+        params = request.params
+        rows = self.state.withdrawals_of(key.account)
+        if params.get("coin"):
+            rows = [w for w in rows if w.coin == params["coin"]]
+        if params.get("withdrawOrderId"):
+            rows = [w for w in rows if w.client_id == params["withdrawOrderId"]]
+        if params.get("status"):
+            rows = [w for w in rows if str(w.status) == params["status"]]
+        if params.get("startTime"):
+            rows = [w for w in rows if w.time >= int(params["startTime"])]
+        if params.get("endTime"):
+            rows = [w for w in rows if w.time <= int(params["endTime"])]
+        rows = sorted(rows, key=lambda w: w.time, reverse=True)[: min(int(params.get("limit") or 1000), 1000)]
+        return [self._withdrawal(w) for w in rows]
+
+    @staticmethod
+    def _withdrawal(w: Withdrawal) -> dict:
+        answer = {
+            "id": w.id,
+            "amount": _d(w.amount - w.fee),  # what travels; the fee is on top, as Binance reports it
+            "transactionFee": _d(w.fee),
+            "coin": w.coin,
+            "status": w.status,
+            "address": w.address,
+            "txId": w.txid,
+            "applyTime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(w.time / 1000)),
+            "network": w.network,
+            "transferType": 0,
+            "info": "",
+            "confirmNo": 1 if w.txid else 0,
+            "walletType": 0,
+            "txKey": "",
+        }
+        if w.tag:
+            answer["addressTag"] = w.tag
+        if w.client_id:
+            answer["withdrawOrderId"] = w.client_id
+        if w.complete_time:
+            answer["completeTime"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(w.complete_time / 1000))
+        return answer
+
+    def deposit_address(self, request: Request, key: ApiKey) -> dict:
+        params = request.params
+        coin = _required(params, "coin")
+        networks = WITHDRAW_NETWORKS.get(coin)
+        if networks is None:
+            raise BinanceError(400, -4018, "We don't have this asset.")
+        network = params.get("network") or networks[0][0]
+        if network not in {row[0] for row in networks}:
+            raise BinanceError(400, -4019, "Current asset is not open for deposit.")
+        digest = hashlib.sha256(f"{key.account.uid}:{coin}:{network}".encode()).hexdigest()
+        tag = str(int(digest[:8], 16) % 10**9) if network == "XRP" else ""
+        return {"coin": coin, "address": _deposit_address(network, digest), "tag": tag, "url": ""}
 
     # Orders ------------------------------------------------------------------------------------
 
@@ -614,6 +723,19 @@ class Binance:
             "origQuoteOrderQty": _d(order.orig_quote_qty),
             "selfTradePreventionMode": "EXPIRE_MAKER",
         }
+
+
+def _deposit_address(network: str, digest: str) -> str:
+    """A stable, plausible-looking address for the account on `network` (not a real wallet)."""
+    if network in ("ETH", "BSC", "ARBITRUM", "AVAXC"):
+        return "0x" + digest[:40]
+    if network == "TRX":
+        return "T" + digest[:33]
+    if network == "XRP":
+        return "r" + digest[:33]
+    if network == "BTC":
+        return "bc1q" + digest[:38]
+    return network.lower() + digest[:40]
 
 
 def _without_signature(raw: str) -> str:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from exchanges.emulator import market
 from exchanges.emulator.binance import Binance
 from exchanges.emulator.kucoin import Kucoin
-from exchanges.emulator.state import FAULTS, ApiKey, ExchangeState
+from exchanges.emulator.state import FAULTS, WITHDRAWAL_COMPLETED, WITHDRAWAL_FAILED, ApiKey, ExchangeState, Withdrawal
 from exchanges.emulator.wire import Request, Response
 
 logger = logging.getLogger("exchanges.emulator")
@@ -222,6 +222,16 @@ class Emulator:
         state = self._state(exchange)
         with state.lock:
             state.keys[api_key].account.free = {asset: Decimal(str(amount)) for asset, amount in balances.items()}
+
+    def withdrawals(self, exchange: str, api_key: str) -> list[Withdrawal]:
+        """The withdrawals the key's account asked for, oldest first."""
+        state = self._state(exchange)
+        with state.lock:
+            return state.withdrawals_of(state.keys[api_key].account)
+
+    def settle_withdrawals(self, exchange: str, *, failed: bool = False) -> list[Withdrawal]:
+        """Finish every processing withdrawal: sent on chain (a txid), or failed and refunded."""
+        return self._state(exchange).settle_withdrawals(WITHDRAWAL_FAILED if failed else WITHDRAWAL_COMPLETED)
 
     def set_limits(
         self,

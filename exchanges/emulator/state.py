@@ -22,6 +22,26 @@ FAULTS = (None, "maintenance", "rate_limited", "slow")
 API_KEY_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 DEFAULT_BALANCES = {"USDT": "10000", "BTC": "0.5"}
 
+# Withdrawal networks per coin: (network, fee, minimum), Binance-like figures. The first is the default.
+WITHDRAW_NETWORKS: dict[str, tuple[tuple[str, Decimal, Decimal], ...]] = {
+    asset: tuple((network, Decimal(fee), Decimal(minimum)) for network, fee, minimum in rows)
+    for asset, rows in {
+        "BTC": (("BTC", "0.0002", "0.001"),),
+        "ETH": (("ETH", "0.0015", "0.01"), ("ARBITRUM", "0.0001", "0.001")),
+        "BNB": (("BSC", "0.0005", "0.01"),),
+        "SOL": (("SOL", "0.008", "0.1"),),
+        "XRP": (("XRP", "0.2", "2"),),
+        "ADA": (("ADA", "0.8", "2"),),
+        "DOGE": (("DOGE", "4", "25"),),
+        "AVAX": (("AVAXC", "0.008", "0.1"),),
+        "DOT": (("DOT", "0.1", "1.5"),),
+        "LINK": (("ETH", "0.3", "0.6"), ("BSC", "0.01", "0.05")),
+        "USDT": (("ETH", "4", "10"), ("TRX", "1", "10"), ("BSC", "0.3", "10"), ("SOL", "1", "10")),
+    }.items()
+}
+# Binance's withdrawal statuses (GET /sapi/v1/capital/withdraw/history).
+WITHDRAWAL_PROCESSING, WITHDRAWAL_CANCELLED, WITHDRAWAL_FAILED, WITHDRAWAL_COMPLETED = 4, 1, 5, 6
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -99,6 +119,34 @@ class Order:
         return self.status in ("NEW", "PARTIALLY_FILLED")
 
 
+@dataclass
+class Withdrawal:
+    """One withdrawal as the exchange records it: `amount` left the account, `amount - fee` travels."""
+
+    id: str
+    account: Account
+    coin: str
+    network: str
+    address: str
+    tag: str
+    amount: Decimal
+    fee: Decimal
+    client_id: str
+    time: int
+    status: int = WITHDRAWAL_PROCESSING
+    txid: str = ""
+    complete_time: int = 0
+
+
+class WithdrawalRefused(Exception):
+    """Raised by `ExchangeState.withdraw`; the exchange module turns `reason` into its error answer."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason  # "unknown_coin", "network_closed", "below_minimum", "not_above_fee", "insufficient"
+        self.detail = detail
+
+
 class OrderRejected(Exception):
     """Raised by the engine; each exchange module turns `reason` into its own error answer."""
 
@@ -127,6 +175,7 @@ class ExchangeState:
             self.slow_seconds = 5.0
             self.clock_offset_ms = 0
             self.limits: dict[str, dict[str, Decimal]] = {}  # per pair: min_qty, min_notional overrides
+            self.withdrawals: list[Withdrawal] = []
             self._next_id = 1
 
     def server_time_ms(self) -> int:
@@ -324,3 +373,64 @@ class ExchangeState:
         order.quote_qty += quote
         order.status = "FILLED"
         order.update_time = timestamp
+
+    # Withdrawals and deposits -------------------------------------------------------------------
+
+    def withdraw(
+        self,
+        account: Account,
+        *,
+        coin: str,
+        network: str | None,
+        address: str,
+        tag: str,
+        amount: Decimal,
+        client_id: str,
+    ) -> Withdrawal:
+        """Debit `amount` (the fee included) from the free balance and record a processing withdrawal."""
+        networks = WITHDRAW_NETWORKS.get(coin)
+        if networks is None:
+            raise WithdrawalRefused("unknown_coin")
+        chosen = next((row for row in networks if row[0] == (network or networks[0][0])), None)
+        if chosen is None:
+            raise WithdrawalRefused("network_closed")
+        _network, fee, minimum = chosen
+        if amount < minimum:
+            raise WithdrawalRefused("below_minimum", f"{minimum.normalize():f}")
+        if amount <= fee:
+            raise WithdrawalRefused("not_above_fee")
+        with self.lock:
+            if account.balance(coin)[0] < amount:
+                raise WithdrawalRefused("insufficient")
+            account.move(coin, free=-amount)
+            withdrawal = Withdrawal(
+                id=f"{self.next_id():032x}",
+                account=account,
+                coin=coin,
+                network=chosen[0],
+                address=address,
+                tag=tag,
+                amount=amount,
+                fee=fee,
+                client_id=client_id,
+                time=now_ms(),
+            )
+            self.withdrawals.append(withdrawal)
+            return withdrawal
+
+    def withdrawals_of(self, account: Account) -> list[Withdrawal]:
+        with self.lock:
+            return [w for w in self.withdrawals if w.account is account]
+
+    def settle_withdrawals(self, status: int = WITHDRAWAL_COMPLETED) -> list[Withdrawal]:
+        """Finish every processing withdrawal: completed (with a txid) or failed/cancelled (refunded)."""
+        with self.lock:
+            settled = [w for w in self.withdrawals if w.status == WITHDRAWAL_PROCESSING]
+            for withdrawal in settled:
+                withdrawal.status = status
+                withdrawal.complete_time = now_ms()
+                if status == WITHDRAWAL_COMPLETED:
+                    withdrawal.txid = f"0x{self.next_id():064x}"
+                else:
+                    withdrawal.account.move(withdrawal.coin, free=withdrawal.amount)
+            return settled

@@ -17,8 +17,10 @@ from exchanges.credentials import wipe
 from exchanges.models import NICKNAME_TAKEN, ExchangeConnection, Status
 from exchanges.services.state import announce, copy_state, refuse_revoked
 from security.audit import audit_record
+from security.ip_allowlist import protected_action
 
 
+@protected_action("exchange.update")
 def connection_update(
     *, actor: Actor, connection: ExchangeConnection, nickname: str | None = None, features: list[str] | None = None
 ) -> ExchangeConnection:
@@ -50,6 +52,7 @@ def connection_update(
     return connection
 
 
+@protected_action("exchange.revoke")
 def connection_revoke(*, actor: Actor, connection: ExchangeConnection) -> ExchangeConnection:
     """Stop using a connection: keys wiped from the database, the row kept for the audit trail.
 
@@ -65,13 +68,14 @@ def connection_revoke(*, actor: Actor, connection: ExchangeConnection) -> Exchan
                 spec = exchange_spec(locked.exchange)
                 notify(
                     user=locked.user,
-                    event_type="exchanges",
-                    title=f"{locked.nickname}: revoked",
-                    body=f"Your {spec.name} connection “{locked.nickname}” was revoked by the CryptoVault team and "
-                    "its keys deleted here. Delete the key on the exchange too, and connect again with a new key "
-                    "if you still want to trade.",
-                    payload={"connection_id": locked.pk, "status": locked.status},
-                    link=actor.site_url + reverse("exchanges:connections") if actor.site_url else "",
+                    event="exchanges.connection_revoked",
+                    context={
+                        "nickname": locked.nickname,
+                        "exchange": spec.name,
+                        "connection_id": locked.pk,
+                        "status": locked.status,
+                        "link": reverse("exchanges:connections"),
+                    },
                 )
     copy_state(locked, into=connection)
     return connection

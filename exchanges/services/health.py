@@ -95,6 +95,9 @@ def connections_health_check(
     return summary
 
 
+KEY_FAILURES = frozenset({TestCode.INVALID_CREDENTIALS, TestCode.PERMISSION_DENIED, TestCode.IP_NOT_ALLOWED})
+
+
 def status_changed(actor: Actor, connection: ExchangeConnection, before: str, result: ProbeResult) -> None:
     audit_record(
         "exchange.status_changed",
@@ -114,12 +117,17 @@ def status_changed(actor: Actor, connection: ExchangeConnection, before: str, re
         else f"Your {exchange_spec(connection.exchange).name} connection “{connection.nickname}” is {label}: "
         f"{result.message}"
     )
-    link = actor.site_url + reverse("exchanges:connections") if actor.site_url else ""
+    # A key the exchange refuses (revoked or expired there, its permissions or IP list changed) is a
+    # security alert; an exchange that is down or slow, or a recovery, is ordinary connection news.
     notify(
         user=connection.user,
-        event_type="exchanges",
-        title=title,
-        body=body,
-        payload={"connection_id": connection.pk, "status": connection.status},
-        link=link,
+        event="security.exchange_key_failing" if result.code in KEY_FAILURES else "exchanges.connection_status",
+        context={
+            "title": title,
+            "message": body,
+            "connection_id": connection.pk,
+            "status": connection.status,
+            "code": result.code,
+            "link": reverse("exchanges:connections"),
+        },
     )

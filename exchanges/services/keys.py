@@ -22,6 +22,7 @@ from exchanges.probe import ProbeResult, probe
 from exchanges.services.health import status_changed
 from exchanges.services.state import announce, apply_result, copy_state, record_check, refuse_revoked
 from security.audit import audit_record
+from security.ip_allowlist import protected_action
 
 DEFAULT_FEATURES = [Feature.TRADING, Feature.WALLET]
 
@@ -67,6 +68,7 @@ def _refuse_missing_sandbox(spec: ExchangeSpec, sandbox: bool) -> None:
         raise ValidationError({"sandbox": f"{spec.name} has no sandbox or testnet that ccxt can reach."})
 
 
+@protected_action("exchange.connect")
 def connection_create(
     *,
     actor: Actor,
@@ -128,6 +130,7 @@ def _save_new(actor: Actor, connection: ExchangeConnection, result: ProbeResult,
     announce(connection)
 
 
+@protected_action("exchange.rotate")
 def connection_rotate(
     *,
     actor: Actor,

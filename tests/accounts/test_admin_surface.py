@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.test import Client, RequestFactory
 
 from tests.factories import UserFactory
+from tests.helpers import admin_signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +23,8 @@ WRITE_SURFACE = {
     "accounts.TOTPDevice": (False, False, False),
     "accounts.SMSDevice": (False, False, False),
     "accounts.RecoveryCodeDevice": (False, False, False),
+    "accounts.Notification": (False, False, False),  # written by accounts.notify only
+    "accounts.NotificationDelivery": (False, False, False),  # written by the delivery task only
     "account.EmailAddress": (False, False, False),
     "axes.AccessAttempt": (False, False, False),  # lifted by "Clear login lockout"
     "axes.AccessLog": (False, False, False),
@@ -31,6 +34,8 @@ WRITE_SURFACE = {
     "token_blacklist.OutstandingToken": (False, False, False),
     "token_blacklist.BlacklistedToken": (False, False, False),
     "security.AuditEvent": (False, False, False),
+    "security.IpAllowlistEntry": (False, False, False),  # removed by an action over the service
+    "security.WithdrawalAddress": (False, False, False),  # only the owner, with a second factor
     # Connected by the owner with their keys; checked and revoked by audited actions.
     "exchanges.ExchangeConnection": (False, False, False),
     # The periodic schedule: staff may add entries by hand (install_beat_schedule leaves them alone).
@@ -49,6 +54,7 @@ WRITE_SURFACE = {
     "trading.Order": (False, False, False),
     "trading.Fill": (False, False, False),
     "trading.EquitySnapshot": (False, False, False),
+    "trading.Withdrawal": (False, False, False),  # requested by the owner; staff cancel pending ones by an action
 }
 
 
@@ -68,7 +74,7 @@ def test_every_admin_model_has_a_decided_write_surface():
 
 def test_staff_cannot_give_an_account_an_email_address_to_take_it_over(owner):
     superuser = Client()
-    superuser.force_login(UserFactory(email="root@example.com", is_staff=True, is_superuser=True))
+    admin_signed_in(superuser, UserFactory(email="root@example.com", is_staff=True, is_superuser=True))
     answer = superuser.post(
         "/admin/account/emailaddress/add/", {"user": owner.pk, "email": "taker@evil.example", "verified": "on"}
     )
@@ -78,7 +84,7 @@ def test_staff_cannot_give_an_account_an_email_address_to_take_it_over(owner):
 
 def test_no_admin_list_offers_bulk_delete_of_security_rows():
     superuser = Client()
-    superuser.force_login(UserFactory(email="root@example.com", is_staff=True, is_superuser=True))
+    admin_signed_in(superuser, UserFactory(email="root@example.com", is_staff=True, is_superuser=True))
     for path in ("/admin/axes/accessattempt/", "/admin/usersessions/usersession/", "/admin/account/emailaddress/"):
         page = superuser.get(path)
         assert page.status_code == 200 and b"delete_selected" not in page.content, path

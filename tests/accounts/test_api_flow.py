@@ -47,8 +47,10 @@ def test_sign_up_verify_sign_in_turn_on_totp_sign_out_and_back_in_with_the_code(
     assert confirmed.status_code == 200, confirmed.json()
     recovery_codes = confirmed.json()["recovery_codes"]
     assert len(recovery_codes) == 10
+    tokens = confirmed.json()["tokens"]  # turning 2FA on ended every token we held: these replace ours
+    assert client.get("/api/v1/auth/2fa/").status_code == 401, "the access token from before is dead"
+    with_access(client, tokens["access"])
     assert client.get("/api/v1/auth/2fa/").json()["enabled"] is True
-    tokens = confirmed.json()["tokens"]  # turning 2FA on ended every refresh token: these replace ours
 
     signed_out = client.post("/api/v1/auth/logout/", {"refresh": tokens["refresh"]}, format="json")
     assert signed_out.status_code == 200

@@ -104,7 +104,7 @@ def test_resetting_sets_the_password_ends_every_session_and_token_and_the_link_w
     assert answer.status_code == 200
     owner.refresh_from_db()
     assert owner.check_password(NEW_PASSWORD)
-    assert AuditEvent.objects.filter(action="auth.password_changed", user=owner).exists()
+    assert AuditEvent.objects.filter(action="auth.password_reset", user=owner).exists()
     assert browser.get("/api/v1/me/").status_code == 401, "the browser session ended"
     refresh = integration.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
     assert refresh.status_code == 401, "the refresh token was blacklisted"

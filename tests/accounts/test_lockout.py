@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from security.models import AuditEvent
 from tests.conftest import PASSWORD
+from tests.helpers import admin_signed_in
 
 ATTACKER = "203.0.113.66"
 ELSEWHERE = "198.51.100.23"
@@ -91,7 +92,7 @@ def test_the_lockout_is_audited_with_address_and_browser(client, locked_out):
 @pytest.mark.django_db
 def test_support_see_the_lock_in_the_admin_and_clearing_it_lets_the_user_sign_in(client, locked_out, staff_user):
     support = Client()
-    support.force_login(staff_user)
+    admin_signed_in(support, staff_user)
     listing = support.get("/admin/axes/accessattempt/")
     assert listing.status_code == 200
     assert locked_out.email in listing.text and ATTACKER in listing.text

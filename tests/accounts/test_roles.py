@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from security.models import AuditEvent
+from tests.helpers import admin_signed_in
 
 
 def roles_sync(*args) -> str:
@@ -49,7 +50,9 @@ def test_assigning_support_makes_a_view_only_staff_member_who_opens_the_admin(ow
     assert AuditEvent.objects.filter(action="account.role_assigned", user=owner).exists()
     browser = Client()
     browser.force_login(owner)
-    assert browser.get("/admin/accounts/user/").status_code == 200
+    sent = browser.get("/admin/accounts/user/")  # staff need a second factor for the admin
+    assert sent.status_code == 302 and sent["Location"].startswith("/accounts/security/")
+    assert admin_signed_in(Client(), owner).get("/admin/accounts/user/").status_code == 200
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from backups.errors import BackupKeyError
 from backups.models import Backup
 from backups.services import backup_create
 from tests.factories import TEST_ACTOR, UserFactory
+from tests.helpers import admin_signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CHANGELIST = "/admin/backups/backup/"
@@ -19,7 +20,7 @@ CHANGELIST = "/admin/backups/backup/"
 @pytest.fixture
 def support_browser() -> Client:
     browser = Client()
-    browser.force_login(role_assign(actor=TEST_ACTOR, user=UserFactory(email="sue@example.com"), role=SUPPORT))
+    admin_signed_in(browser, role_assign(actor=TEST_ACTOR, user=UserFactory(email="sue@example.com"), role=SUPPORT))
     return browser
 
 

@@ -24,7 +24,7 @@ def some_data() -> None:
     for number in range(12):
         user = UserFactory(email=f"trader{number}@example.com", name=f"Trader {number} ✓")
         alert_create(actor=TEST_ACTOR, user=user, symbol="BTC/USDT", kind="above", threshold=Decimal("70000.5"))
-        audit_record("test.row", actor=TEST_ACTOR, user=user, number=number)
+        audit_record("profile.updated", actor=TEST_ACTOR, user=user, number=number)
 
 
 def test_a_backup_restores_every_table_row_for_row_after_the_database_is_wiped(backup_settings, operator):

@@ -1,6 +1,8 @@
 import pytest
 from django.test import Client
 
+from tests.helpers import admin_signed_in
+
 
 @pytest.mark.django_db
 def test_the_dashboard_sends_anonymous_visitors_to_sign_in(client):
@@ -82,7 +84,7 @@ def test_the_500_page_shows_the_request_id_and_no_details(owner_client):
 
 @pytest.mark.django_db
 def test_the_admin_lists_users_by_email_without_password_hashes(client, staff_user, owner):
-    client.force_login(staff_user)
+    admin_signed_in(client, staff_user)
     page = client.get("/admin/accounts/user/").content.decode()
     assert owner.email in page
     assert owner.password not in page

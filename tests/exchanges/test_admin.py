@@ -15,6 +15,7 @@ from exchanges.models import ConnectionCheck, ExchangeConnection, Status
 from security.models import AuditEvent
 from tests.exchanges.helpers import connect
 from tests.factories import TEST_ACTOR, UserFactory
+from tests.helpers import admin_signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def two_connections(emulated_exchanges, owner, outsider, binance_keys, kucoin_ke
 @pytest.fixture
 def support_browser(db) -> Client:
     browser = Client()
-    browser.force_login(role_assign(actor=TEST_ACTOR, user=UserFactory(email="sam@example.com"), role=SUPPORT))
+    admin_signed_in(browser, role_assign(actor=TEST_ACTOR, user=UserFactory(email="sam@example.com"), role=SUPPORT))
     return browser
 
 

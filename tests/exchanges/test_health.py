@@ -105,8 +105,10 @@ def test_a_key_deleted_at_the_exchange_shows_as_invalid_credentials_and_an_owner
     emulated_exchanges, exchange_emulator, owner, kucoin_keys, health_run
 ):
     main = connect(owner, kucoin_keys, exchange="kucoin", nickname="Main")
+    # A key the exchange refuses is a security alert (`security.exchange_key_failing`, high, not
+    # critical): it follows the owner's security preferences.
     NotificationPreference.objects.create(
-        user=owner, event_type="exchanges", channel=NotificationChannel.EMAIL, enabled=False
+        user=owner, event_type="security", channel=NotificationChannel.EMAIL, enabled=False
     )
     mail.outbox.clear()
     exchange_emulator.remove_key("kucoin", kucoin_keys["api_key"])
@@ -118,7 +120,8 @@ def test_a_key_deleted_at_the_exchange_shows_as_invalid_credentials_and_an_owner
     main.refresh_from_db()
     assert (main.status, main.last_error_code) == ("degraded", "invalid_credentials")
     assert "rejected the key or secret" in told["body"], "in the app, as chosen"
-    assert mail.outbox == [], "no email: the owner turned exchanges emails off"
+    assert (told["event"], told["priority"]) == ("security.exchange_key_failing", "high")
+    assert mail.outbox == [], "no email: the owner turned security emails off"
 
 
 @pytest.mark.django_db

@@ -267,8 +267,8 @@ def test_a_tick_costs_one_query_however_many_active_alerts_it_does_not_reach(own
 
 
 # Per alert fired: its savepoint, the compare-and-swap, the audit record, the owner's notification
-# preferences, and the savepoint's release.
-QUERIES_PER_FIRED_ALERT = 5
+# preferences, the stored notification and its deliveries (accounts.notify), and the savepoint's release.
+QUERIES_PER_FIRED_ALERT = 7
 
 
 def test_each_alert_fired_costs_the_same_few_queries_and_the_rest_nothing(owner, django_assert_num_queries):

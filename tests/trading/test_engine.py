@@ -146,7 +146,7 @@ def test_the_owner_hears_of_the_placement_and_the_fill_after_commit(owner):
     filled = next(payload for name, payload in events if name == "order.filled")
     assert filled["id"] == order.pk and filled["status"] == "filled" and filled["average_price"] == "49000"
     told = [payload for name, payload in events if name == "notification" and payload["event_type"] == "orders"]
-    assert {payload["event"] for payload in told} == {"order.placed", "order.filled"}
+    assert {payload["event"] for payload in told} == {"orders.placed", "orders.filled"}
     assert any("average of 49000 USDT" in payload["body"] for payload in told)
 
 

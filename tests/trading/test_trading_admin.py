@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.services.roles import SUPPORT, role_assign
 from security.models import AuditEvent
 from tests.factories import TEST_ACTOR, UserFactory
+from tests.helpers import admin_signed_in
 from tests.trading.helpers import paper_account, publish
 from trading.models import (
     Balance,
@@ -89,7 +90,7 @@ def trading_history(owner, outsider):
 @pytest.fixture
 def support_browser(db) -> Client:
     browser = Client()
-    browser.force_login(role_assign(actor=TEST_ACTOR, user=UserFactory(email="sam@example.com"), role=SUPPORT))
+    admin_signed_in(browser, role_assign(actor=TEST_ACTOR, user=UserFactory(email="sam@example.com"), role=SUPPORT))
     return browser
 
 

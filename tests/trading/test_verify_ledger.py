@@ -42,7 +42,7 @@ def test_a_ledger_written_by_the_services_verifies_clean(traded):
     code, out = verify()
 
     assert code == 0
-    assert out.count(": OK") == 5, out
+    assert out.count(": OK") == 6, out
     assert "Ledger OK: no drift." in out
 
 

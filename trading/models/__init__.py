@@ -30,6 +30,7 @@ from trading.models.orders import (
     TimeInForce,
 )
 from trading.models.snapshots import EquitySnapshot
+from trading.models.wallet import OPEN_WITHDRAWAL_STATUSES, Withdrawal, WithdrawalStatus
 
 __all__ = [
     "CHANGE_KINDS",
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_PRICE",
     "NOTE_MAX_LENGTH",
     "OPEN_STATUSES",
+    "OPEN_WITHDRAWAL_STATUSES",
     "PRICE_KINDS",
     "AccountKind",
     "AlertKind",
@@ -55,6 +57,8 @@ __all__ = [
     "PriceAlert",
     "TimeInForce",
     "TradingAccount",
+    "Withdrawal",
+    "WithdrawalStatus",
     "condition_holds",
     "plain",
     "validate_printable",

@@ -44,6 +44,9 @@ class LedgerEntry(models.Model):
         "trading.Order", on_delete=models.CASCADE, null=True, blank=True, related_name="ledger_entries"
     )
     fill = models.ForeignKey("trading.Fill", on_delete=models.CASCADE, null=True, blank=True, related_name="entries")
+    withdrawal = models.ForeignKey(
+        "trading.Withdrawal", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

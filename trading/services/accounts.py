@@ -24,7 +24,7 @@ from cryptovault.actor import Actor
 from cryptovault.errors import DomainError
 from exchanges.models import ExchangeConnection
 from security.audit import audit_record
-from trading.models import AccountKind, Balance, EntryKind, Order, TradingAccount
+from trading.models import AccountKind, Balance, EntryKind, Order, TradingAccount, Withdrawal
 from trading.models.accounts import QUOTE_CURRENCY
 from trading.services.ledger import lock_balances, post_entry
 
@@ -69,6 +69,7 @@ def paper_account_open(*, actor: Actor, user: User) -> TradingAccount:
 def paper_account_reset(*, actor: Actor, account: TradingAccount) -> TradingAccount:
     """Back to the starting balance: open orders cancelled, every asset emptied, the deposit again."""
     from trading.services.orders import cancel_in_transaction, order_events_on_commit
+    from trading.services.withdrawals import cancel_pending_in_transaction
 
     if not account.is_paper:
         raise NotAPaperAccount()
@@ -78,6 +79,13 @@ def paper_account_reset(*, actor: Actor, account: TradingAccount) -> TradingAcco
         for order in Order.objects.select_for_update().filter(account=account).open().order_by("id"):
             if cancel_in_transaction(order, reason="account reset"):
                 cancelled.append(order)
+        # A pending withdrawal comes back before the balances empty, so cancelling it later cannot
+        # credit its amount on top of the fresh starting balance.
+        withdrawals = [
+            withdrawal.pk
+            for withdrawal in Withdrawal.objects.select_for_update().filter(account=account).open().order_by("id")
+            if cancel_pending_in_transaction(withdrawal, note=f"Withdrawal {withdrawal.pk} cancelled by the reset")
+        ]
         assets = set(Balance.objects.filter(account=account).values_list("asset", flat=True)) | {QUOTE_CURRENCY}
         balances = lock_balances(account, assets)
         for balance in balances.values():
@@ -102,6 +110,7 @@ def paper_account_reset(*, actor: Actor, account: TradingAccount) -> TradingAcco
             account_id=account.pk,
             amount=f"{amount:f}",
             orders_cancelled=len(cancelled),
+            withdrawals_cancelled=len(withdrawals),
         )
         for order in cancelled:
             order_events_on_commit(order, "order.cancelled")

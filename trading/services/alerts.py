@@ -192,11 +192,14 @@ def alert_fire(*, actor: Actor, alert: PriceAlert, ticker: Ticker) -> bool:
         payload = alert_payload(alert)
         notify(
             user=alert.user,
-            event_type=EVENT_TYPE,
-            title=title,
-            body=body,
-            payload={"alert_id": alert.pk, **{k: v for k, v in payload.items() if k != "id"}},
-            link=actor.site_url + reverse("trading:alerts") if actor.site_url else "",
+            event=f"{EVENT_TYPE}.price_alert_fired",
+            context={
+                "title": title,
+                "body": body,
+                "link": reverse("trading:alerts"),
+                "alert_id": alert.pk,
+                **{k: v for k, v in payload.items() if k != "id"},
+            },
         )
         broadcast_on_commit(user_group(alert.user_id), "alert.fired", payload)
     return True

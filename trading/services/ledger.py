@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from django.db import transaction
 
 from trading.errors import InsufficientFunds
-from trading.models import Balance, EntryKind, Fill, LedgerEntry, Order, TradingAccount
+from trading.models import Balance, EntryKind, Fill, LedgerEntry, Order, TradingAccount, Withdrawal
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ def post_entry(
     amount: Decimal,
     order: Order | None = None,
     fill: Fill | None = None,
+    withdrawal: Withdrawal | None = None,
     note: str = "",
 ) -> LedgerEntry:
     """Append one entry of `amount` (signed) to a locked balance and move its total with it."""
@@ -94,6 +95,7 @@ def post_entry(
         balance_after=new_total,
         order=order,
         fill=fill,
+        withdrawal=withdrawal,
         note=note[:200],
     )
 

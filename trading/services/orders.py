@@ -42,6 +42,7 @@ from cryptovault.errors import DomainError
 from cryptovault.events import broadcast_on_commit, user_group
 from exchanges.market.symbols import parse_symbol
 from security.audit import audit_record
+from security.ip_allowlist import protected_action
 from trading.errors import AccountInactive, ClientOrderIdConflict, OrderNotCancellable
 from trading.markets import MarketRules, market_rules
 from trading.models import (
@@ -180,15 +181,16 @@ def order_events_on_commit(order: Order, event: str) -> None:
         )
     elif event == "order.rejected" and order.reject_reason:
         body += f" {order.reject_reason}"
-    link = reverse("trading:order_detail", args=[order.pk])
-    site = settings.SITE_URL.rstrip("/")
     notify(
         user=order.user,
-        event_type=EVENT_TYPE,
-        title=f"Order {word}: {order.symbol}",
-        body=body,
-        payload={"order_id": order.pk, "event": event, **{k: v for k, v in payload.items() if k != "id"}},
-        link=site + link,
+        event=f"{EVENT_TYPE}.{event.removeprefix('order.')}",
+        context={
+            "title": f"Order {word}: {order.symbol}",
+            "body": body,
+            "link": reverse("trading:order_detail", args=[order.pk]),
+            "order_id": order.pk,
+            **{k: v for k, v in payload.items() if k != "id"},
+        },
     )
 
 
@@ -392,6 +394,7 @@ def _existing(user_id: int, request: _Request) -> PlaceResult | None:
 
 
 # --- placing ---------------------------------------------------------------------------------------------
+@protected_action("order.place")  # OCO too: it is an order type
 def order_place(
     *,
     actor: Actor,
@@ -632,6 +635,7 @@ def reject_in_transaction(order: Order, *, reason: str, reject_code: str) -> boo
     return rejected
 
 
+@protected_action("order.cancel")
 def order_cancel(*, actor: Actor, order: Order) -> Order:
     """Cancel an open order (both legs of an OCO); OrderNotCancellable (409) once it is not open."""
     if order.execution != Execution.PAPER and order.is_open:

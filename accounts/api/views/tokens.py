@@ -23,11 +23,10 @@ from accounts.api.serializers import (
     TokenPairSerializer,
 )
 from accounts.api.views.common import TAGS, AnonymousApiView
-from accounts.authentication import password_check
+from accounts.authentication import password_check, token_sign_in
 from accounts.errors import SecondFactorRequired
 from accounts.models import User
 from accounts.selectors import two_factor_summary
-from accounts.services.auth import jwt_sign_in
 from accounts.services.second_factor import sms_code_send
 from accounts.services.sessions import refresh_token_revoked
 from cryptovault.api.errors import error_body
@@ -73,8 +72,7 @@ class TokenObtainView(AnonymousApiView):
     )
     def post(self, request):
         data = self.parse()
-        user = password_check(request._request, email=data["email"], password=data["password"])
-        tokens = jwt_sign_in(actor=self.actor, user=user, otp_code=data["otp_code"], challenge_id=data["challenge_id"])
+        user, tokens = token_sign_in(request._request, actor=self.actor, **data)
         if tokens is None:
             return _second_factor_required(user)
         return Response(tokens)

@@ -1,0 +1,1 @@
+"""The security app's writes: IP allowlist, withdrawal whitelist, security settings. Each takes an actor."""

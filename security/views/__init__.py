@@ -1,0 +1,1 @@
+"""The security app's pages, one module per subject."""
