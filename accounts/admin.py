@@ -461,7 +461,17 @@ class NotificationDeliveryAdmin(StaffGateAdminMixin, ReadOnlyAdminMixin, admin.M
     list_select_related = ["notification__user"]
     list_filter = ["channel", "status", "notification__priority", "notification__event"]
     search_fields = ["notification__user__email"]
-    fields = ["notification", "channel", "status", "attempts", "last_error", "created_at", "sent_at"]
+    fields = [
+        "notification",
+        "channel",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "claimed_at",
+        "retry_at",
+        "sent_at",
+    ]
     readonly_fields = fields
 
     @admin.display(description=_("user"), ordering="notification__user__email")

@@ -137,10 +137,10 @@ NOTIFICATION_EVENTS: dict[str, NotificationEvent] = {
             "security",
             P.CRITICAL,
             "Withdrawal whitelist mode {state}",
-            "Whitelist-only withdrawals were turned {state} for your account. If this was not you, "
+            "Whitelist-only withdrawals were turned {state} for your account.{effect} If this was not you, "
             "sign in and change your password.",
             "/security/withdrawal-addresses/",
-            ("state",),
+            ("state", "effect"),
         ),
         NotificationEvent(
             "security.withdrawal_requested",

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import django_filters
+from django import forms
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from accounts.models import NotificationChannel
@@ -110,11 +112,33 @@ class ReadStateWidget(django_filters.widgets.BooleanWidget):
         super().__init__(attrs)
         self.choices = [("", "Read and unread"), ("true", "Unread"), ("false", "Read")]
 
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        raw = data.get(name)
+        if value is None and raw not in (None, ""):
+            return str(raw)  # not a read state: ReadStateField says so instead of ignoring it
+        return value
+
+
+class ReadStateField(forms.NullBooleanField):
+    widget = ReadStateWidget
+
+    def to_python(self, value):
+        if isinstance(value, str) and value:
+            raise ValidationError(
+                "Choose `true` (only unread notifications) or `false` (only read ones).", code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class ReadStateFilter(django_filters.BooleanFilter):
+    field_class = ReadStateField
+
 
 class NotificationFilterSet(django_filters.FilterSet):
     """What the centre's filters and `GET /api/v1/notifications/` take (the same names)."""
 
-    unread = django_filters.BooleanFilter(
+    unread = ReadStateFilter(
         method="filter_unread",
         label="Show",
         widget=ReadStateWidget,

@@ -12,6 +12,13 @@ in-app push (/ws/events, with the new unread count) is sent on commit, and email
 handed to the Celery task `accounts.deliver_notification`, one task per channel, so a failing SMS
 provider never holds up the email. The task retries with exponential backoff and records the
 outcome on the delivery row.
+
+A delivery row moves pending → sending (the claim, one conditional update, so a redelivered task
+cannot send it a second time while the first is at it) → sent, back to pending for a retry, or
+failed once the retries are used up. The beat job `accounts.requeue_stale_deliveries`
+(`deliveries_requeue_stale`) hands to the worker again what was lost on the way: a pending row
+nobody took (the broker was down at commit, or a retry was never queued) and a sending row whose
+worker died, within the retry budget.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import json
 import logging
 import smtplib
 import string
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +35,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import NotificationChannel, User
@@ -212,8 +220,69 @@ def enqueue_delivery(delivery_id: int) -> None:
         return
     try:
         deliver_notification.apply_async(args=[delivery_id], queue=settings.NOTIFICATION_TASK_QUEUE or None)
-    except Exception:  # the broker is down: the row stays pending, for support to see
+    except Exception:  # the broker is down: the row stays pending, and the sweeper queues it again
         logger.exception("notification delivery %s could not be queued", delivery_id)
+
+
+# A pending row this long past when it was due was never handed over (or its message was lost).
+PENDING_STALE_AFTER = timedelta(minutes=2)
+# A send takes seconds (the SMTP and Twilio timeouts); a row sending this long lost its worker.
+SENDING_STALE_AFTER = timedelta(minutes=15)
+SWEEP_BATCH = 500
+WORKER_LOST = "The worker stopped during an attempt."
+
+
+def delivery_attempts_allowed() -> int:
+    """The first try and NOTIFICATION_MAX_RETRIES retries."""
+    return settings.NOTIFICATION_MAX_RETRIES + 1
+
+
+def deliveries_requeue_stale() -> dict[str, int]:
+    """Queue again the email and SMS deliveries lost on the way, within their retry budget.
+
+    Pending rows due more than PENDING_STALE_AFTER ago (never queued, or a retry never queued) are
+    queued again; sending rows claimed more than SENDING_STALE_AFTER ago (the worker died) go back to
+    pending and are queued again, the lost attempt counted. A row with no attempt left is failed.
+    The claim (pending → sending) keeps a row queued twice from being sent twice.
+    """
+    now = timezone.now()
+    allowed = delivery_attempts_allowed()
+    rows = NotificationDelivery.objects.filter(attempts__lt=allowed)
+    queued: list[int] = []
+
+    stuck = list(
+        rows.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER)
+        .order_by("claimed_at")
+        .values_list("pk", "claimed_at")[:SWEEP_BATCH]
+    )
+    for pk, claimed_at in stuck:  # conditional: a worker that finished meanwhile keeps its outcome
+        if NotificationDelivery.objects.filter(pk=pk, status=DeliveryStatus.SENDING, claimed_at=claimed_at).update(
+            status=DeliveryStatus.PENDING, retry_at=now, last_error=WORKER_LOST
+        ):
+            queued.append(pk)
+
+    lost = list(
+        rows.filter(status=DeliveryStatus.PENDING)
+        .annotate(due=Coalesce("retry_at", "created_at"))
+        .filter(due__lt=now - PENDING_STALE_AFTER)
+        .order_by("due")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    # Due again from now: a row still waiting in a busy queue is not queued again at every sweep.
+    NotificationDelivery.objects.filter(pk__in=lost, status=DeliveryStatus.PENDING).update(retry_at=now)
+    queued.extend(lost)
+
+    given_up = NotificationDelivery.objects.filter(
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING],
+        attempts__gte=allowed,
+        claimed_at__lt=now - SENDING_STALE_AFTER,
+    ).update(status=DeliveryStatus.FAILED, retry_at=None, last_error=f"{WORKER_LOST} No retry is left.")
+
+    for pk in queued:
+        enqueue_delivery(pk)
+    if queued or given_up:
+        logger.warning("notification deliveries: %s queued again, %s given up", len(queued), given_up)
+    return {"queued": len(queued), "failed": given_up}
 
 
 # --- reading them ---------------------------------------------------------------------------------------
@@ -252,25 +321,19 @@ class DeliveryFailed(Exception):
 
 
 def delivery_claim(delivery_id: int) -> NotificationDelivery | None:
-    """The pending delivery, its attempt counted; None when it is gone, done, or another worker has it.
+    """The pending delivery, now `sending` with its attempt counted; None when it is gone, done, or
+    another worker is sending it.
 
-    The conditional update on `attempts` is the claim: of two workers that read the same row,
-    only the first one's update matches.
+    The claim is one conditional update, pending → sending: of two workers given the same message
+    (a redelivery after a lost worker, a Redis visibility timeout), only one gets the row, even
+    while the other is still in the middle of sending it.
     """
-    delivery = (
-        NotificationDelivery.objects.select_related("notification__user")
-        .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
-        .first()
+    claimed = NotificationDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now(), retry_at=None
     )
-    if delivery is None:
-        return None
-    claimed = NotificationDelivery.objects.filter(
-        pk=delivery.pk, status=DeliveryStatus.PENDING, attempts=delivery.attempts
-    ).update(attempts=F("attempts") + 1)
     if not claimed:
         return None
-    delivery.attempts += 1
-    return delivery
+    return NotificationDelivery.objects.select_related("notification__user").get(pk=delivery_id)
 
 
 def absolute_link(link: str) -> str:
@@ -318,13 +381,19 @@ def delivery_send(delivery: NotificationDelivery) -> None:
         raise DeliveryFailed(f"Nothing to deliver on {delivery.channel}.")
 
 
-def delivery_record(delivery: NotificationDelivery, *, error: str = "", final: bool = False) -> None:
-    """The attempt's outcome on the row: sent, failed for good, or pending with the reason for a retry."""
+def delivery_record(delivery: NotificationDelivery, *, error: str = "", final: bool = False, retry_in: int = 0) -> None:
+    """The attempt's outcome on the row: sent, failed for good, or pending again with the reason,
+    its retry due `retry_in` seconds from now."""
+    now = timezone.now()
+    retry_at = None
     if not error:
-        status, sent_at = DeliveryStatus.SENT, timezone.now()
+        status, sent_at = DeliveryStatus.SENT, now
+    elif final:
+        status, sent_at = DeliveryStatus.FAILED, None
     else:
-        status, sent_at = (DeliveryStatus.FAILED if final else DeliveryStatus.PENDING), None
+        status, sent_at, retry_at = DeliveryStatus.PENDING, None, now + timedelta(seconds=retry_in)
     NotificationDelivery.objects.filter(pk=delivery.pk).update(
-        status=status, sent_at=sent_at, last_error=error[:LAST_ERROR_LENGTH]
+        status=status, sent_at=sent_at, retry_at=retry_at, last_error=error[:LAST_ERROR_LENGTH]
     )
     delivery.status, delivery.sent_at, delivery.last_error = status, sent_at, error[:LAST_ERROR_LENGTH]
+    delivery.retry_at = retry_at

@@ -29,10 +29,18 @@ def deliver_notification(self, delivery_id: int) -> str:
     """Send one email or SMS delivery of a notification; retry it with backoff until it goes or gives up.
 
     Each channel is its own task, so a failing SMS provider never holds up the email. The row is
-    claimed first (a conditional update), so a redelivered message cannot send twice at once.
+    claimed first (pending → sending, a conditional update), so a redelivered message cannot send
+    it twice, even while the first worker is still sending. The retry budget counts the row's
+    attempts (not this message's retries), so a delivery queued again by the sweeper keeps it.
     Returns the delivery's status.
     """
-    from accounts.notify import DeliveryFailed, delivery_claim, delivery_record, delivery_send
+    from accounts.notify import (
+        DeliveryFailed,
+        delivery_attempts_allowed,
+        delivery_claim,
+        delivery_record,
+        delivery_send,
+    )
 
     delivery = delivery_claim(delivery_id)
     if delivery is None:
@@ -41,12 +49,19 @@ def deliver_notification(self, delivery_id: int) -> str:
         delivery_send(delivery)
     except Exception as exc:  # DeliveryFailed says why; anything else is named, never its text (may hold secrets)
         error = str(exc) if isinstance(exc, DeliveryFailed) else f"Unexpected error ({exc.__class__.__name__})."
-        final = self.request.retries >= settings.NOTIFICATION_MAX_RETRIES
-        delivery_record(delivery, error=error, final=final)
+        final = delivery.attempts >= delivery_attempts_allowed()
+        countdown = retry_delay(delivery.attempts - 1)
+        delivery_record(delivery, error=error, final=final, retry_in=countdown)
         if final:
             return delivery.status
-        raise self.retry(
-            countdown=retry_delay(self.request.retries), max_retries=settings.NOTIFICATION_MAX_RETRIES
-        ) from exc
+        raise self.retry(countdown=countdown, max_retries=settings.NOTIFICATION_MAX_RETRIES) from exc
     delivery_record(delivery)
     return delivery.status
+
+
+@shared_task(name="accounts.requeue_stale_deliveries")
+def requeue_stale_deliveries() -> dict[str, int]:
+    """Queue again the email and SMS deliveries lost on the way (beat, every 5 minutes)."""
+    from accounts.notify import deliveries_requeue_stale
+
+    return deliveries_requeue_stale()

@@ -60,8 +60,9 @@ def sma(values: ArrayLike, period: int) -> Array:
     out = _nan(len(closes))
     if len(closes) < period:
         return out
-    sums = np.cumsum(np.concatenate(([0.0], closes)))
-    out[period - 1 :] = (sums[period:] - sums[:-period]) / period
+    # Each window summed on its own: a running cumsum difference loses digits as the total grows
+    # (on a million candles it flipped fast-above-slow comparisons), and this stays O(n * period).
+    out[period - 1 :] = sliding_window_view(closes, period).sum(axis=1) / period
     return out
 
 

@@ -47,30 +47,30 @@ MAX_INITIAL_CASH = Decimal(10) ** 12
 MIN_WINDOW = 2
 
 
-# --- settings (cryptovault/settings.py may set them; these are the defaults) -----------------------------
+# --- settings (cryptovault/settings.py, BACKTEST_*) ----------------------------------------------------
 def max_candles() -> int:
     """The most candles one backtest may read (BACKTEST_MAX_CANDLES)."""
-    return int(getattr(settings, "BACKTEST_MAX_CANDLES", 2_000_000))
+    return int(settings.BACKTEST_MAX_CANDLES)
 
 
 def max_parameter_sets() -> int:
     """The most parameter sets one optimisation or walk-forward may try (BACKTEST_MAX_PARAMETER_SETS)."""
-    return int(getattr(settings, "BACKTEST_MAX_PARAMETER_SETS", 10_000))
+    return int(settings.BACKTEST_MAX_PARAMETER_SETS)
 
 
 def optimise_chunks() -> int:
     """How many Celery tasks an optimisation is split into (BACKTEST_OPTIMISE_CHUNKS): enough for every
     worker process to take some; each loads the candles once."""
-    return int(getattr(settings, "BACKTEST_OPTIMISE_CHUNKS", 16))
+    return int(settings.BACKTEST_OPTIMISE_CHUNKS)
 
 
 def task_queue() -> str | None:
-    return getattr(settings, "BACKTEST_TASK_QUEUE", "") or None
+    return settings.BACKTEST_TASK_QUEUE or None
 
 
 def tasks_eager() -> bool:
     """Run jobs in the process that queues them (the test suite; no worker needed)."""
-    return bool(getattr(settings, "BACKTEST_TASKS_EAGER", getattr(settings, "TESTING", False)))
+    return settings.BACKTEST_TASKS_EAGER
 
 
 # --- events ----------------------------------------------------------------------------------------------

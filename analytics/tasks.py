@@ -133,6 +133,10 @@ def _walk_forward(backtest: Backtest) -> None:
     _step(backtest.pk, 5, "Loading candles")
     candles = _candles(backtest)
     _step(backtest.pk, 20, f"{len(candles):,} candles loaded; optimising {len(sets):,} parameter sets per window")
+
+    def on_window(done: int, total: int) -> None:
+        _step(backtest.pk, 20 + 65 * done // max(1, total), f"{done} of {total} windows tested")
+
     result = walk_forward(
         candles,
         strategy,
@@ -142,6 +146,7 @@ def _walk_forward(backtest: Backtest) -> None:
         test=search["test"],
         metric=search.get("metric") or "sharpe",
         initial_cash=float(backtest.initial_cash),
+        on_window=on_window,
     )
     _step(backtest.pk, 85, f"{len(result.windows)} windows tested; Monte Carlo on the out-of-sample trades")
     payload = _with_monte_carlo(walk_forward_payload(result), walk_forward_equity_returns(result), backtest)

@@ -5,7 +5,8 @@ The read gate for admin pages over user-owned rows: staff lists start from the s
 permission sees everyone's rows, anyone else only their own.
 
 The door itself (`AdminGateMiddleware`): the admin answers only from ADMIN_ALLOWED_NETWORKS
-(404 elsewhere) and only to staff who gave a second factor.
+(404 elsewhere) and only to staff who gave a second factor. The staff API keeps the same rule with
+the same functions (`admin_reachable_from`, `staff_second_factor_missing`; cryptovault.api.permissions).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
+import django.middleware.common
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
@@ -74,7 +76,7 @@ def admin_reachable_from(ip: str) -> bool:
 
 
 class AdminGateMiddleware:
-    """Every /admin/ URL, before the admin sees the request.
+    """Every /admin/ URL (and /admin), before the admin sees the request.
 
     - Outside ADMIN_ALLOWED_NETWORKS (the client IP as everywhere: trusted proxies only) the admin
       does not exist: the site's ordinary 404.
@@ -87,11 +89,25 @@ class AdminGateMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.path.startswith(admin_prefix()):
+        prefix = admin_prefix()
+        # `/admin` too: outside, its slash redirect to /admin/ would tell that the admin is there.
+        if request.path.startswith(prefix) or request.path == prefix.rstrip("/"):
             refused = admin_refusal(request)
             if refused is not None:
                 return refused
         return self.get_response(request)
+
+
+# Set on a request the gate answered 404 (outside ADMIN_ALLOWED_NETWORKS).
+ADMIN_REFUSED = "_admin_gate_refused"
+
+
+class CommonMiddleware(django.middleware.common.CommonMiddleware):
+    """Django's, except that it never redirects a path the admin gate refused to its slashed form:
+    outside ADMIN_ALLOWED_NETWORKS `/admin` is the same 404 as any unknown path, not a 301 to /admin/."""
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        return not getattr(request, ADMIN_REFUSED, False) and super().should_redirect_with_slash(request)
 
 
 @lru_cache(maxsize=1)
@@ -101,19 +117,38 @@ def admin_prefix() -> str:
 
 def admin_refusal(request: HttpRequest) -> HttpResponseBase | None:
     from accounts.next_url import with_next
-    from accounts.selectors import two_factor_enabled
     from cryptovault.views import page_not_found
 
     if not admin_reachable_from(client_ip(request)):
+        setattr(request, ADMIN_REFUSED, True)
         return page_not_found(request, Http404())
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_staff:
         return None  # the admin's own rules: a sign-in for visitors, a 403 for other users
-    if not two_factor_enabled(user):
+    missing = staff_second_factor_missing(user, proved_at_sign_in=user.is_verified())
+    if missing == TWO_FACTOR_OFF:
         messages.warning(request, STAFF_NEED_TWO_FACTOR)
         return redirect(with_next(reverse("accounts:security"), request.get_full_path()))
-    if not user.is_verified():
+    if missing == NOT_GIVEN_AT_SIGN_IN:
         return redirect(with_next(reverse("accounts:step_up"), request.get_full_path()))
+    return None
+
+
+# --- the one rule for staff powers: the admin above, the staff API (cryptovault.api.permissions.StaffOnly) ---
+TWO_FACTOR_OFF = "two_factor_required"
+NOT_GIVEN_AT_SIGN_IN = "step_up_required"
+
+
+def staff_second_factor_missing(user, *, proved_at_sign_in: bool) -> str | None:
+    """What a staff member owes before using staff powers: 2FA switched on (`TWO_FACTOR_OFF`), then
+    given at this sign-in (`NOT_GIVEN_AT_SIGN_IN`: a session that is not `is_verified()`, a token
+    without `otp_at`, an API key); None when nothing is missing."""
+    from accounts.selectors import two_factor_enabled
+
+    if not two_factor_enabled(user):
+        return TWO_FACTOR_OFF
+    if not proved_at_sign_in:
+        return NOT_GIVEN_AT_SIGN_IN
     return None
 
 

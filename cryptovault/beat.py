@@ -36,6 +36,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": Cron(minute="17", hour="3"),
         "description": "Deletes expired SMS and email codes, unfinished authenticator set-ups and expired JWT records.",
     },
+    "accounts-requeue-stale-deliveries": {
+        "task": "accounts.requeue_stale_deliveries",
+        "schedule": Every(seconds=300),
+        "description": "Queues again email and SMS deliveries lost on the way (pending over 2 min, sending "
+        "over 15 min), within their retry budget.",
+    },
     "exchanges-health-check": {
         "task": "exchanges.check_all_connections",
         "schedule": Every(seconds=settings.CONNECTION_CHECK_MINUTES * 60),

@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "cryptovault.admin_gate.CommonMiddleware",  # Django's; no slash redirect for an admin path the gate refused
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -380,6 +380,14 @@ MARKET_MAX_CANDLES = env.int("MARKET_MAX_CANDLES", default=50_000)
 ANALYTICS_PERIODS_PER_YEAR = env.int("ANALYTICS_PERIODS_PER_YEAR", default=365)
 # The annual risk-free rate Sharpe, Sortino and the mean-variance weights subtract (0.04 = 4 %).
 ANALYTICS_RISK_FREE_RATE = env.float("ANALYTICS_RISK_FREE_RATE", default=0.0)
+# Backtests (analytics.services, analytics.tasks): the most candles one backtest reads, the most parameter
+# sets one optimisation tries, the Celery tasks an optimisation is split into (more workers finish sooner),
+# the queue they go to ("" = Celery's default), and whether jobs run in the queuing process (the tests).
+BACKTEST_MAX_CANDLES = env.int("BACKTEST_MAX_CANDLES", default=2_000_000)
+BACKTEST_MAX_PARAMETER_SETS = env.int("BACKTEST_MAX_PARAMETER_SETS", default=10_000)
+BACKTEST_OPTIMISE_CHUNKS = env.int("BACKTEST_OPTIMISE_CHUNKS", default=16)
+BACKTEST_TASK_QUEUE = env.str("BACKTEST_TASK_QUEUE", default="")
+BACKTEST_TASKS_EAGER = env.bool("BACKTEST_TASKS_EAGER", default=TESTING)
 # Seconds between two price ticks pushed to /ws/prices.
 PRICE_TICK_SECONDS = env.float("PRICE_TICK_SECONDS", default=5.0)
 # Open /ws/prices connections one client IP may hold.
@@ -403,6 +411,25 @@ WITHDRAWAL_HOLD_SECONDS = env.int("WITHDRAWAL_HOLD_SECONDS", default=300)
 WITHDRAWAL_DAILY_LIMIT_USDT = env.str("WITHDRAWAL_DAILY_LIMIT_USDT", default="50000")
 # The largest simulated deposit into a paper account, valued in USDT at current prices.
 PAPER_DEPOSIT_MAX_USDT = env.str("PAPER_DEPOSIT_MAX_USDT", default="100000")
+
+
+def amount_setting_problem(name: str, value: str) -> str | None:
+    """Why an amount setting (USDT, kept as text) is malformed, or None: plain, finite, not negative."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number < 0:
+        return f"{name} must be a plain non-negative number of USDT such as 50000, not {value!r}."
+    return None
+
+
+# A malformed amount stops the process here, naming the variable, rather than failing each request.
+for _name in ("PAPER_STARTING_BALANCE", "WITHDRAWAL_DAILY_LIMIT_USDT", "PAPER_DEPOSIT_MAX_USDT"):
+    if _problem := amount_setting_problem(_name, globals()[_name]):
+        raise ImproperlyConfigured(_problem)
 
 # --- Email -------------------------------------------------------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://")  # EMAIL_BACKEND, EMAIL_HOST, ...
@@ -602,6 +629,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field name another model uses too (`kind`, `status`): named here, so the older
+    # ones keep their names (KindEnum: price alerts, StatusEnum: connections).
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "trading.models.alerts.AlertKind",
+        "StatusEnum": "exchanges.models.Status",
+        "BacktestKindEnum": "analytics.models.BacktestKind",
+        "BacktestStatusEnum": "analytics.models.BacktestStatus",
+    },
 }
 
 # --- Logging -----------------------------------------------------------------------------------

@@ -17,14 +17,36 @@ from security.models import AuditEvent
 _SECRET_DETAIL_NAMES = ("password", "secret", "token", "code", "key", "otp")
 # Names that say "key" but hold only what identifies a key to its owner (a prefix, a name, the last 4).
 _SHOWN_KEY_DETAILS = ("key_prefix", "key_name", "key_hint", "old_key_hint")
+# Public identifiers, kept whole: where money went is what the log is for. A checksummed address
+# (EIP-55, TRON, Solana, base58 Bitcoin) or a txid looks like a key to `mask_secrets`, but is not one.
+_PUBLIC_DETAILS = frozenset(
+    {
+        "address",
+        "memo",
+        "txid",
+        "destination",
+        "network",
+        "asset",
+        "symbol",
+        "exchange",
+        "exchange_withdrawal_id",
+        "client_order_id",
+    }
+)
 
 
 def _safe_details(details: dict[str, Any]) -> dict[str, Any]:
-    """Details are for people reading the log: never a secret, even by accident."""
+    """Details are for people reading the log: never a secret, even by accident.
+
+    Names that say they hold a secret are replaced; public identifiers (`_PUBLIC_DETAILS`) are kept
+    as they are; every other text goes through `mask_secrets`.
+    """
     safe: dict[str, Any] = {}
     for name, value in details.items():
         if any(word in name.lower() for word in _SECRET_DETAIL_NAMES) and name not in _SHOWN_KEY_DETAILS:
             safe[name] = "***"
+        elif name in _PUBLIC_DETAILS:
+            safe[name] = value
         elif isinstance(value, str):
             safe[name] = mask_secrets(value)
         else:

@@ -20,10 +20,12 @@ from django.utils.choices import CallableChoiceIterator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from security.actions import AUDIT_ACTIONS
 from security.models import AuditEvent
 from security.selectors import audit_action_choices
 
-OUTCOME_CHOICES = [("success", "Succeeded"), ("failure", "Failed")]
+# `refused`: an action refused before it ran (from outside the IP allowlist, security.ip_allowlist).
+OUTCOME_CHOICES = [("success", "Succeeded"), ("failure", "Failed"), ("refused", "Refused")]
 DAY_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
 
 
@@ -37,13 +39,19 @@ class IPAddressFilter(django_filters.Filter):
 class AuditEventFilterSet(django_filters.FilterSet):
     """Narrows records already behind the read gate; days are the person's own (their time zone)."""
 
-    action = django_filters.CharFilter(
+    action = django_filters.ChoiceFilter(
+        # Any registered action (security.actions): one that is not is a 400, never an empty answer.
+        # The page's select offers only the actions present in the records (set in __init__).
+        choices=list(AUDIT_ACTIONS.items()),
+        empty_label="Any activity",
         label="Activity",
-        widget=forms.Select,  # the page offers the actions present; the API takes any text
         help_text="One action exactly as recorded, e.g. `auth.signed_in`.",
     )
     outcome = django_filters.ChoiceFilter(
-        choices=OUTCOME_CHOICES, empty_label="Any outcome", label="Outcome", help_text="`success` or `failure`."
+        choices=OUTCOME_CHOICES,
+        empty_label="Any outcome",
+        label="Outcome",
+        help_text="`success`, `failure`, or `refused` (refused before it ran: outside your IP allowlist).",
     )
     created_after = django_filters.DateFilter(
         method="filter_created_after",

@@ -204,6 +204,8 @@ ACTION_WORDS: dict[str, str] = {
     "withdrawal.cancel": "cancel a withdrawal",
     "deposit.address": "show a deposit address",
     "deposit.paper": "make a paper deposit",
+    "paper.reset": "reset the paper account",
+    "account.delete": "delete the account",
 }
 
 

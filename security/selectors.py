@@ -135,3 +135,24 @@ def usable_withdrawal_address(*, user: Any, pk: int, at: datetime) -> Withdrawal
     if address.usable_from > at:
         raise WithdrawalAddressCoolingDown(address.usable_from, when=local_moment(address.usable_from, user))
     return address
+
+
+# --- Whitelist-only mode ---------------------------------------------------------------------------
+def whitelist_only_in_force(user: Any, at: datetime) -> bool:
+    """Must a withdrawal made at `at` by `user` go to a whitelisted address past its cooldown?
+
+    The one reading of the mode. Turning it on counts at once; turning it off counts only from
+    `withdrawal_whitelist_off_from` (the address cooldown later), so switching it off cannot skip
+    the wait a newly whitelisted address has.
+    """
+    if user.withdrawal_whitelist_only:
+        return True
+    off_from = user.withdrawal_whitelist_off_from
+    return off_from is not None and at < off_from
+
+
+def whitelist_only_turns_off_at(user: Any, at: datetime) -> datetime | None:
+    """When whitelist-only, still in force at `at`, turns off (None: it is not turning off)."""
+    if user.withdrawal_whitelist_only or not whitelist_only_in_force(user, at):
+        return None
+    return user.withdrawal_whitelist_off_from

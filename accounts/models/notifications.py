@@ -57,6 +57,7 @@ class Notification(models.Model):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed (gave up)"
     SKIPPED = "skipped", "Skipped"
@@ -77,6 +78,8 @@ class NotificationDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True, help_text="Why the last attempt failed; no secret.")
     created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When the last attempt started.")
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="When the next attempt is due, after a failure.")
     sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationDeliveryQuerySet.as_manager()

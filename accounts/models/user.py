@@ -76,6 +76,11 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     withdrawal_whitelist_only = models.BooleanField(
         default=True, help_text="Withdrawals go only to whitelisted addresses past their cooldown."
     )
+    withdrawal_whitelist_off_from = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Whitelist-only, turned off, still applies until then (the address cooldown).",
+    )
     auth_epoch = models.BigIntegerField(
         default=0,
         editable=False,

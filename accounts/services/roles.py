@@ -41,6 +41,14 @@ SUPPORT_VIEWABLE = [
     ("trading", "order"),
     ("trading", "fill"),
     ("trading", "equitysnapshot"),
+    # Security controls and what users were told: addresses, networks and amounts, never a secret,
+    # so support can answer "why was my withdrawal refused" and "did the alert go out".
+    ("trading", "withdrawal"),
+    ("security", "withdrawaladdress"),
+    ("security", "ipallowlistentry"),
+    ("accounts", "notification"),
+    ("accounts", "notificationdelivery"),
+    ("analytics", "backtest"),
 ]
 
 

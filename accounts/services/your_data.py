@@ -29,6 +29,7 @@ from cryptovault.access import visible_to
 from cryptovault.actor import Actor
 from cryptovault.errors import NotPermitted
 from security.audit import audit_record
+from security.ip_allowlist import protected_action
 from security.models import AuditEvent
 from security.selectors import activity_rows, audit_events_for
 
@@ -122,12 +123,15 @@ def user_data_export(*, actor: Actor, user: User) -> dict:
     return export
 
 
+@protected_action("account.delete")
 def account_delete(*, actor: Actor, user: User, password: str = "", otp_code: str = "", challenge_id: str = "") -> None:
     """Delete the account: revoke every token, key and session and anonymise the row, which
     the audit log keeps.
 
     The owner proves it with the password (and a second factor when 2FA is on); staff need the
     permission to delete users (the admin's action), and no one deletes their own account as staff.
+    A protected action (`account.delete`): it cancels orders and revokes exchange connections and API
+    keys, so the actor's IP allowlist is checked first, as for those actions one by one.
     """
     if actor.acts_for(user):
         if not user.check_password(password or ""):

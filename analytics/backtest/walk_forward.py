@@ -16,7 +16,7 @@ produced by parameters chosen without seeing it. Its metrics come from analytics
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -92,9 +92,11 @@ def walk_forward(
     test: int,
     metric: str = "sharpe",
     initial_cash: float = DEFAULT_INITIAL_CASH,
+    on_window: Callable[[int, int], None] | None = None,
 ) -> WalkForwardResult:
     """Rolling optimisation over `param_sets` (e.g. `parameter_grid(...)`), in-sample `train` candles,
-    out-of-sample `test` candles; see the module's docstring."""
+    out-of-sample `test` candles; see the module's docstring. `on_window(done, total)` runs after each
+    window (a job's progress); an exception it raises ends the run there (a cancelled job)."""
     strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
     if not param_sets:
         raise ValidationError({"params": "Give at least one parameter set to choose from."})
@@ -131,6 +133,8 @@ def walk_forward(
             )
         )
         equity = result.final_equity
+        if on_window is not None:
+            on_window(len(done), len(spans))
     first_test = spans[0][1]
     return WalkForwardResult(
         candles=candles,

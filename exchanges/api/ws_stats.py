@@ -11,10 +11,9 @@ from dataclasses import asdict
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
-from cryptovault.api.permissions import defaults_and
+from cryptovault.api.permissions import StaffOnly, defaults_and
 from cryptovault.api.views import ServiceApiView
 from exchanges.market.stats import ws_stats
 
@@ -42,7 +41,7 @@ class WsStatsSerializer(serializers.Serializer):
     responses=WsStatsSerializer,
 )
 class WsStatsView(ServiceApiView):
-    permission_classes = defaults_and(IsAdminUser)
+    permission_classes = defaults_and(StaffOnly)  # the admin's rule: 2FA given at sign-in, admin networks
 
     def get(self, request, *args, **kwargs):
         limits = {"tick_seconds": settings.PRICE_TICK_SECONDS, "max_per_ip": settings.WS_PRICES_MAX_PER_IP}

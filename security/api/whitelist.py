@@ -18,7 +18,7 @@ from accounts.api.serializers import OtpSerializer
 from cryptovault.api.serializers import ErrorSerializer
 from cryptovault.api.views import ServiceApiView
 from security.models import WithdrawalAddress
-from security.selectors import withdrawal_addresses_for
+from security.selectors import whitelist_only_in_force, whitelist_only_turns_off_at, withdrawal_addresses_for
 from security.services.whitelist import whitelist_mode_set, withdrawal_address_add, withdrawal_address_remove
 
 TAGS = ["security"]
@@ -58,12 +58,30 @@ class WithdrawalAddressCreateSerializer(OtpSerializer):
 
 class WhitelistModeSerializer(serializers.Serializer):
     whitelist_only = serializers.BooleanField(
-        help_text="True: withdrawals go only to whitelisted addresses past their cooldown (the default)."
+        help_text="True: withdrawals go only to whitelisted addresses past their cooldown (the default). "
+        "Still true after turning it off, until `off_from`."
+    )
+    off_from = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the mode, turned off, stops applying (WITHDRAWAL_ADDRESS_COOLDOWN_HOURS after the "
+        "switch); null unless it is turning off.",
     )
 
 
-class WhitelistModeChangeSerializer(OtpSerializer, WhitelistModeSerializer):
+class WhitelistModeChangeSerializer(OtpSerializer):
     """Turning the mode off needs `otp_code` (or a recent step-up); turning it on needs nothing."""
+
+    whitelist_only = serializers.BooleanField(
+        help_text="False turns it off after the cooldown; true turns it on at once (cancelling a pending switch-off)."
+    )
+
+
+def whitelist_mode(user) -> dict:
+    """The mode as it applies now: what the GET and the PUT answer."""
+    now = timezone.now()
+    return WhitelistModeSerializer(
+        {"whitelist_only": whitelist_only_in_force(user, now), "off_from": whitelist_only_turns_off_at(user, now)}
+    ).data
 
 
 class WhitelistApiView(ServiceApiView):
@@ -148,16 +166,18 @@ class WhitelistModeView(ServiceApiView):
 
     @extend_schema(summary="Whitelist-only mode", tags=TAGS, responses={200: WhitelistModeSerializer})
     def get(self, request):
-        return Response({"whitelist_only": request.user.withdrawal_whitelist_only})
+        return Response(whitelist_mode(request.user))
 
     @extend_schema(
         summary="Switch whitelist-only mode",
-        description="On at any time. Off needs a fresh proof (`otp_code`, or a step-up) and sends a critical "
-        "security alert: withdrawals may then go to any valid address.",
+        description="On at once, at any time. Off needs a fresh proof (`otp_code`, or a step-up) and sends a "
+        "critical security alert; it takes effect only at `off_from`, WITHDRAWAL_ADDRESS_COOLDOWN_HOURS later "
+        "(the wait a new address has), and from then withdrawals may go to any valid address. Turning it on "
+        "before then cancels the switch-off.",
         tags=TAGS,
         request=WhitelistModeChangeSerializer,
         responses={200: WhitelistModeSerializer, **WRITE_ERRORS},
     )
     def put(self, request):
         user = whitelist_mode_set(actor=self.actor, **self.parse(WhitelistModeChangeSerializer))
-        return Response({"whitelist_only": user.withdrawal_whitelist_only})
+        return Response(whitelist_mode(user))

@@ -8,7 +8,10 @@ in its canonical form, so one address cannot be whitelisted twice in two spellin
 keeps the row (`removed_at`): past withdrawals still name where they went.
 
 Whitelist-only mode (`User.withdrawal_whitelist_only`, on by default) may be switched on at any
-time; switching it off needs the second factor and is a critical alert.
+time, and counts at once; switching it off needs the second factor, is a critical alert, and counts
+only WITHDRAWAL_ADDRESS_COOLDOWN_HOURS later (`User.withdrawal_whitelist_off_from`), so it cannot
+be used to skip the cooldown a new address waits out. Withdrawals read the mode through
+`security.selectors.whitelist_only_in_force`.
 """
 
 from __future__ import annotations
@@ -171,20 +174,34 @@ def withdrawal_address_remove(
 
 @protected_action("whitelist.mode")
 def whitelist_mode_set(*, actor: Actor, whitelist_only: bool, otp_code: str = "", challenge_id: str = "") -> User:
-    """Switch whitelist-only withdrawals; off needs a fresh second factor and is a critical alert."""
+    """Switch whitelist-only withdrawals: on at once (cancelling a pending switch-off); off needs a
+    fresh second factor, is a critical alert, and takes effect only after the address cooldown."""
     user: User = actor.user
     if user.withdrawal_whitelist_only == whitelist_only:
-        return user
+        return user  # asking again to turn it off does not move the moment it turns off
     if not whitelist_only:
         require_sensitive_action(actor, otp_code=otp_code, challenge_id=challenge_id)
+    off_from = None if whitelist_only else timezone.now() + cooldown()
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(withdrawal_whitelist_only=whitelist_only)
-        user.withdrawal_whitelist_only = whitelist_only
-        audit_record("whitelist.mode_changed", actor=actor, user=user, whitelist_only=whitelist_only)
+        changed = User.objects.filter(pk=user.pk, withdrawal_whitelist_only=not whitelist_only).update(
+            withdrawal_whitelist_only=whitelist_only, withdrawal_whitelist_off_from=off_from
+        )
+        user.refresh_from_db(fields=["withdrawal_whitelist_only", "withdrawal_whitelist_off_from"])
+        if not changed:  # two switches at once: only the one that changed it says so
+            return user
+        details: dict = {"whitelist_only": whitelist_only}
+        effect = ""
+        if off_from is not None:
+            details["off_from"] = off_from.isoformat()
+            effect = (
+                f" They stay on until {local_moment(off_from, user)} ({settings.WITHDRAWAL_ADDRESS_COOLDOWN_HOURS} "
+                "hours, as for a new address): turn them back on before then and nothing changes."
+            )
+        audit_record("whitelist.mode_changed", actor=actor, user=user, **details)
         _notify(
             user=user,
             event="security.whitelist_mode_changed",
             priority=NotificationPriority.HIGH if whitelist_only else NotificationPriority.CRITICAL,
-            context={"state": "on" if whitelist_only else "off"},
+            context={"state": "on" if whitelist_only else "off", "effect": effect},
         )
     return user

@@ -15,13 +15,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from accounts.selectors import two_factor_enabled
 from accounts.views.common import step_up_if_two_factor
 from cryptovault.pages import page_actor, submit
 from cryptovault.ratelimits import rate_limited
 from security.models import IpAllowlistEntry, WithdrawalAddress
-from security.selectors import ActivityRow, activity_rows, audit_events_for
+from security.selectors import (
+    ActivityRow,
+    activity_rows,
+    audit_events_for,
+    local_moment,
+    whitelist_only_in_force,
+    whitelist_only_turns_off_at,
+)
 from security.services.anti_phishing import MAX_LENGTH, MIN_LENGTH, anti_phishing_code_set
 
 RECENT_ACTIVITY = 5
@@ -33,17 +41,21 @@ class SecurityOverview:
     allowlist_entries: int
     withdrawal_addresses: int
     whitelist_only: bool
+    whitelist_turns_off_at: str  # "" unless whitelist-only was turned off and still waits out the cooldown
     anti_phishing_set: bool
     recent: list[ActivityRow]
 
 
 def security_overview(user: Any) -> SecurityOverview:
     """What the hub shows, each count read through its model's gate."""
+    now = timezone.now()
+    turns_off_at = whitelist_only_turns_off_at(user, now)
     return SecurityOverview(
         two_factor=two_factor_enabled(user),
         allowlist_entries=IpAllowlistEntry.objects.visible_to(user).count(),
         withdrawal_addresses=WithdrawalAddress.objects.visible_to(user).active().count(),
-        whitelist_only=user.withdrawal_whitelist_only,
+        whitelist_only=whitelist_only_in_force(user, now),
+        whitelist_turns_off_at=local_moment(turns_off_at, user) if turns_off_at else "",
         anti_phishing_set=bool(user.anti_phishing_code),
         recent=activity_rows(audit_events_for(user=user)[:RECENT_ACTIVITY]),
     )

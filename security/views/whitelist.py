@@ -25,7 +25,11 @@ from accounts.errors import InvalidCode, StepUpRequired
 from accounts.selectors import two_factor_enabled
 from cryptovault.pages import page_actor, submit
 from security.addresses.networks import ASSETS, NETWORKS, Network
-from security.selectors import local_moment, withdrawal_addresses_for
+from security.selectors import (
+    local_moment,
+    whitelist_only_turns_off_at,
+    withdrawal_addresses_for,
+)
 from security.services.whitelist import whitelist_mode_set, withdrawal_address_add, withdrawal_address_remove
 
 CODE_ATTRS = {"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off", "spellcheck": "false"}
@@ -115,6 +119,7 @@ def _code_on_field(action: Callable[[dict], Any]) -> Callable[[dict], Any]:
 
 def _page(request: HttpRequest, *, add_form: WithdrawalAddressForm | None = None, mode_form: ModeForm | None = None):
     now = timezone.now()
+    turns_off_at = whitelist_only_turns_off_at(request.user, now)
     addresses = list(withdrawal_addresses_for(user=request.user))
     rows = [
         {
@@ -132,6 +137,7 @@ def _page(request: HttpRequest, *, add_form: WithdrawalAddressForm | None = None
             "form": add_form or WithdrawalAddressForm(),
             "mode_form": mode_form
             or ModeForm(initial={"whitelist_only": "off" if request.user.withdrawal_whitelist_only else "on"}),
+            "turns_off_at": turns_off_at and local_moment(turns_off_at, request.user),
             "two_factor": two_factor_enabled(request.user),
             "now": now,
             "cooldown_hours": settings.WITHDRAWAL_ADDRESS_COOLDOWN_HOURS,
@@ -211,9 +217,17 @@ def whitelist_mode_view(request: HttpRequest) -> HttpResponse:
         ),
     )
     if changed.done:
+        turns_off_at = whitelist_only_turns_off_at(request.user, timezone.now())
         if request.user.withdrawal_whitelist_only:
             messages.success(
                 request, "Whitelist-only withdrawals are on: withdrawals go only to addresses listed here."
+            )
+        elif turns_off_at is not None:
+            messages.warning(
+                request,
+                f"Whitelist-only withdrawals stay on until {local_moment(turns_off_at, request.user)} "
+                f"({settings.WITHDRAWAL_ADDRESS_COOLDOWN_HOURS} hours, as for a new address); from then withdrawals "
+                "may go to any valid address. Turn it back on before then and nothing changes.",
             )
         else:
             messages.warning(request, "Whitelist-only withdrawals are off: withdrawals may go to any valid address.")

@@ -13,7 +13,8 @@ from tests.fakes.authenticator import turn_on_totp, unused_totp_code
 from tests.helpers import PASSWORD, admin_signed_in, text
 
 OFFICE = "10.20.0.0/16"
-ADMIN_URLS = ["/admin/", "/admin/accounts/user/", "/admin/login/", "/admin/does-not-exist/"]
+# "/admin" without its slash too: a redirect to /admin/ would say the admin is there.
+ADMIN_URLS = ["/admin/", "/admin", "/admin/accounts/user/", "/admin/login/", "/admin/does-not-exist/"]
 
 
 @pytest.fixture
@@ -37,6 +38,13 @@ def test_inside_the_admin_networks_the_admin_opens(settings, staff_user):
     settings.ADMIN_ALLOWED_NETWORKS = [OFFICE, "2001:db8::/32"]
     assert admin_signed_in(Client(REMOTE_ADDR="10.20.3.4"), staff_user).get("/admin/").status_code == 200
     assert admin_signed_in(Client(REMOTE_ADDR="2001:db8::7"), staff_user).get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_paths_that_only_start_like_the_admin_are_not_the_admins(settings, client):
+    settings.ADMIN_ALLOWED_NETWORKS = [OFFICE]
+    assert client.get("/administrator/", REMOTE_ADDR="10.20.3.4").status_code == 404
+    assert client.get("/admin", REMOTE_ADDR="10.20.3.4").status_code == 301, "inside: Django's slash redirect"
 
 
 @pytest.mark.django_db

@@ -55,6 +55,7 @@ WRITE_SURFACE = {
     "trading.Fill": (False, False, False),
     "trading.EquitySnapshot": (False, False, False),
     "trading.Withdrawal": (False, False, False),  # requested by the owner; staff cancel pending ones by an action
+    "analytics.Backtest": (False, False, False),  # created by the owner (page, API, command); staff read
 }
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 import string
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import transaction
 from django.test import override_settings
@@ -282,6 +283,111 @@ def test_a_delivery_already_sent_is_not_sent_again_when_its_task_runs_twice(told
     assert len(mail.outbox) == 1
     email.refresh_from_db()
     assert email.attempts == 1
+
+
+@pytest.fixture
+def queued_but_not_sent(django_capture_on_commit_callbacks):
+    """notify(...) committed, but the hand-over to the worker never happened (the broker was down)."""
+
+    def run(**kwargs) -> Notification:
+        with django_capture_on_commit_callbacks(execute=False):
+            return notify(**kwargs)
+
+    return run
+
+
+def test_a_redelivered_task_does_not_send_again_while_the_first_worker_is_still_sending(queued_but_not_sent, owner):
+    """acks_late: a worker lost (or a Redis visibility timeout) hands the same message to a second worker."""
+    from accounts.notify import delivery_claim, delivery_record, delivery_send
+
+    notification = queued_but_not_sent(user=owner, event="security.password_changed")
+    email = notification.deliveries.get(channel="email")
+    first = delivery_claim(email.pk)  # worker A has it and is stuck talking to a slow mail server
+    assert first is not None
+
+    assert deliver_notification.apply(args=[email.pk]).get() == "not pending"  # worker B, the same message
+    assert mail.outbox == [], "not sent by the second worker"
+
+    delivery_send(first)  # worker A gets through
+    delivery_record(first)
+    assert len(mail.outbox) == 1
+    assert deliveries(notification)["email"] == (DeliveryStatus.SENT, 1)
+
+
+def test_a_failed_attempt_goes_back_to_pending_for_its_retry(owner, django_capture_on_commit_callbacks):
+    from accounts.notify import delivery_claim, delivery_record
+
+    with django_capture_on_commit_callbacks(execute=False):
+        notification = notify(user=owner, event="security.password_changed")
+    email = notification.deliveries.get(channel="email")
+    claimed = delivery_claim(email.pk)
+    assert deliveries(notification)["email"] == (DeliveryStatus.SENDING, 1)
+    delivery_record(claimed, error="The mail server refused it (SMTPServerDisconnected).")
+    assert deliveries(notification)["email"] == (DeliveryStatus.PENDING, 1)
+    assert delivery_claim(email.pk) is not None, "the retry may claim it again"
+
+
+def requeue(at):
+    from accounts.tasks import requeue_stale_deliveries
+
+    with time_machine.travel(at, tick=False):
+        return requeue_stale_deliveries.apply().get()
+
+
+def test_an_alert_the_broker_never_took_is_sent_by_the_sweeper_after_two_minutes(queued_but_not_sent, owner):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        notification = queued_but_not_sent(user=owner, event="security.withdrawal_address_added")
+    assert mail.outbox == [] and deliveries(notification)["email"] == (DeliveryStatus.PENDING, 0)
+
+    requeue(start + timedelta(seconds=90))
+    assert mail.outbox == [], "not yet: the task may still be on its way"
+
+    requeue(start + timedelta(minutes=2, seconds=1))
+    assert len(mail.outbox) == 1
+    assert deliveries(notification)["email"] == (DeliveryStatus.SENT, 1)
+    requeue(start + timedelta(minutes=10))
+    assert len(mail.outbox) == 1, "sent once"
+
+
+def test_a_delivery_whose_worker_died_while_sending_is_sent_again_after_fifteen_minutes(queued_but_not_sent, owner):
+    from accounts.notify import delivery_claim
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        notification = queued_but_not_sent(user=owner, event="security.password_changed")
+        email = notification.deliveries.get(channel="email")
+        assert delivery_claim(email.pk) is not None  # the worker took it, then its process was killed
+
+    requeue(start + timedelta(minutes=14))
+    assert mail.outbox == [], "a slow send is not taken from a worker still at it"
+
+    requeue(start + timedelta(minutes=15, seconds=1))
+    assert len(mail.outbox) == 1
+    assert deliveries(notification)["email"] == (DeliveryStatus.SENT, 2), "the lost attempt counts"
+
+
+def test_the_sweeper_keeps_to_the_retry_budget(queued_but_not_sent, owner, settings):
+    settings.NOTIFICATION_MAX_RETRIES = 3
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        notification = queued_but_not_sent(user=owner, event="security.password_changed")
+    NotificationDelivery.objects.filter(notification=notification, channel="email").update(
+        status=DeliveryStatus.SENDING, attempts=4, claimed_at=start
+    )  # the last of 1 + 3 attempts, whose worker died
+
+    requeue(start + timedelta(hours=1))
+    assert mail.outbox == []
+    email = notification.deliveries.get(channel="email")
+    assert (email.status, email.attempts) == (DeliveryStatus.FAILED, 4)
+    assert email.last_error
+
+
+def test_the_sweeper_runs_every_five_minutes():
+    from cryptovault.beat import BEAT_SCHEDULE, Every
+
+    (entry,) = [entry for entry in BEAT_SCHEDULE.values() if entry["task"] == "accounts.requeue_stale_deliveries"]
+    assert entry["schedule"] == Every(seconds=300)
 
 
 def test_retries_back_off_exponentially_up_to_the_cap(settings):

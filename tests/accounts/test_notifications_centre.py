@@ -160,6 +160,37 @@ def test_the_api_marks_one_and_all_read(told, owner, owner_jwt):
     assert owner_jwt.get("/api/v1/notifications/?unread=true").json()["results"] == []
 
 
+def test_an_unread_value_that_is_not_true_or_false_is_a_400_and_a_form_error_on_the_page(
+    told, owner, owner_jwt, owner_client
+):
+    told(owner)
+    answer = owner_jwt.get("/api/v1/notifications/?unread=maybe")
+    assert answer.status_code == 400 and list(answer.json()["errors"]) == ["unread"]
+    assert "true" in answer.json()["errors"]["unread"][0]
+    page = owner_client.get("/notifications/?unread=maybe")
+    assert page.status_code == 200 and "unread" in page.context["filter"].form.errors
+    assert 'data-testid="notification-row"' not in page.content.decode()
+    for value in ("true", "false", "TRUE", "1", "0", ""):
+        assert owner_jwt.get(f"/api/v1/notifications/?unread={value}").status_code == 200, value
+
+
+def test_a_read_only_api_key_reads_notifications_but_cannot_mark_them_read(told, owner):
+    from rest_framework.test import APIClient
+
+    from accounts.services.api_keys import api_key_create
+    from tests.factories import TEST_ACTOR
+
+    notification = told(owner)
+    _, raw = api_key_create(actor=TEST_ACTOR, user=owner, name="Reader", scopes=["read", "trade", "withdraw"])
+    key = APIClient(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert key.get("/api/v1/notifications/").status_code == 200
+    for url in (f"/api/v1/notifications/{notification.pk}/read/", "/api/v1/notifications/read-all/"):
+        answer = key.post(url)
+        assert answer.status_code == 403 and answer.json()["code"] == "permission_denied", url
+    notification.refresh_from_db()
+    assert notification.read_at is None  # the owner's unread badge still shows it
+
+
 def test_the_api_answers_404_for_someone_elses_notification(told, owner, outsider_jwt):
     notification = told(owner)
     answer = outsider_jwt.post(f"/api/v1/notifications/{notification.pk}/read/")

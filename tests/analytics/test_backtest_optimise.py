@@ -118,3 +118,23 @@ def test_walk_forward_refuses_a_range_too_short_for_one_window():
     with pytest.raises(ValidationError) as caught:
         walk_forward(shared_candles("BTC", "1d")[:100], "sma_cross", [{"fast": 5, "slow": 10}], train=80, test=30)
     assert "train" in caught.value.message_dict
+
+
+def test_walk_forward_reports_each_window_as_it_finishes_and_stops_when_told():
+    candles = shared_candles("BTC", "1d")[-700:]
+    sets = parameter_grid("sma_cross", {"fast": [5, 10], "slow": [30]})
+    seen: list[tuple[int, int]] = []
+    walk_forward(
+        candles, "sma_cross", sets, train=300, test=100, on_window=lambda done, total: seen.append((done, total))
+    )
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel_after_two(done: int, total: int) -> None:
+        if done == 2:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        walk_forward(candles, "sma_cross", sets, train=300, test=100, on_window=cancel_after_two)

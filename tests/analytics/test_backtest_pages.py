@@ -161,3 +161,16 @@ def test_the_admin_lists_backtests_read_only(daily_btc, owner, admin_browser):
     assert admin_browser.get("/admin/analytics/backtest/add/").status_code == 403
     change = admin_browser.get(f"/admin/analytics/backtest/{backtest.pk}/change/")
     assert change.status_code == 200 and 'type="submit" value="Save"' not in text(change)
+
+
+def test_a_failed_backtest_says_why_on_its_page(daily_btc, owner, owner_client):
+    from analytics.tasks import backtest_run
+    from exchanges.models import Candle
+
+    backtest = create(owner)
+    Candle.objects.all().delete()
+    backtest_run.apply(args=[backtest.pk])
+    page = text(owner_client.get(f"/analytics/backtests/{backtest.pk}/"))
+    assert 'data-status="failed"' in page
+    assert 'data-testid="backtest-error">No candles are stored for BTC/USDT' in page
+    assert 'data-backtest-chart="candles"' not in page

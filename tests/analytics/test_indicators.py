@@ -195,3 +195,15 @@ def test_at_most_eight_indicators_at_once():
     assert "at most 8" in refused.value.message_dict["names"][0]
     with pytest.raises(ValidationError):
         parse_indicators("sma:20," * 40)
+
+
+def test_sma_of_a_million_closes_stays_exact_at_the_end():
+    """A running cumsum's difference loses digits as the total grows: on a million BTC-sized closes the
+    last averages drifted by about 1e-10 relative, enough to flip which of two close averages is above."""
+    import math
+
+    closes = 60_000 + np.random.default_rng(1).normal(0, 50, 1_000_000).round(2)
+    averages = sma(closes, 30)
+    for index in (29, 500_000, 999_999):
+        exact = math.fsum(closes[index - 29 : index + 1]) / 30
+        assert averages[index] == pytest.approx(exact, rel=1e-14)

@@ -266,7 +266,11 @@ def test_every_dotted_name_of_our_code_in_the_docs_exists(doc: Path):
     # Load the project as a running server does first: some modules (allauth's login stages) can
     # only be imported once the URLs have loaded what they build on.
     importlib.import_module(settings.ROOT_URLCONF)
-    names_not_modules = celery_task_names() | permission_names()
+    from accounts.notification_events import NOTIFICATION_EVENTS
+    from security.actions import AUDIT_ACTIONS
+
+    # Also names, not modules: audit actions (`security.ip_refused`) and notification events.
+    names_not_modules = celery_task_names() | permission_names() | set(AUDIT_ACTIONS) | set(NOTIFICATION_EVENTS)
     # Standing alone: not inside another dotted name, a path or an email address.
     pattern = re.compile(rf"(?<![\w./@-])(?:{'|'.join(LOCAL_PACKAGES)})(?:\.\w+)+")
     names = {match for span in code_spans(doc) for match in pattern.findall(span)} - names_not_modules

@@ -203,7 +203,7 @@ QUERIES = {
     "created_before=2025-03-04": ["tuesday_office_fail", "monday_home"],
     "created_after=2025-03-04&created_before=2025-03-05": ["wednesday_office", "tuesday_office_fail"],
     f"action=auth.signed_in&ip={OFFICE}&created_after=2025-03-05": ["wednesday_office"],
-    "action=auth.no_such_thing": [],
+    "action=auth.password_reset": [],  # a registered action none of these records is
 }
 
 
@@ -279,6 +279,31 @@ def test_an_outcome_that_does_not_exist_is_a_form_error_and_a_400(owner_client, 
     assert page.status_code == 200 and "outcome" in page.context["filter"].form.errors
     answer = owner_api_client.get(f"{API}?outcome=maybe")
     assert answer.status_code == 400 and list(answer.json()["errors"]) == ["outcome"]
+
+
+@pytest.mark.django_db
+def test_refused_attempts_have_their_own_outcome_on_the_page_in_the_api_and_in_the_schema(
+    owner_client, owner_api_client, owner, record, client
+):
+    refused = record(owner, "security.ip_refused", outcome="refused", refused_action="order.place")
+    record(owner, "auth.signed_in")
+    assert page_ids(owner_client, "outcome=refused") == [refused.pk]
+    assert api_ids(owner_api_client, "outcome=refused") == [refused.pk]
+    assert owner_api_client.get(f"{API}?outcome=refused").json()["results"][0]["outcome"] == "refused"
+    assert "Refused" in owner_client.get(PAGE).content.decode()  # the outcome select offers it
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    assert "refused" in schema["components"]["schemas"]["OutcomeEnum"]["enum"]
+
+
+@pytest.mark.django_db
+def test_an_action_that_is_not_a_recorded_kind_is_a_form_error_and_a_400(owner_client, owner_api_client, owner, record):
+    record(owner, "auth.signed_in")
+    page = owner_client.get(f"{PAGE}?action=nope")
+    assert page.status_code == 200 and "action" in page.context["filter"].form.errors
+    answer = owner_api_client.get(f"{API}?action=nope")
+    assert answer.status_code == 400 and list(answer.json()["errors"]) == ["action"]
+    assert "nope" in answer.json()["errors"]["action"][0]
+    assert api_ids(owner_api_client, "action=auth.signed_in")  # a registered one still narrows
 
 
 # --- pages --------------------------------------------------------------------------------------------------

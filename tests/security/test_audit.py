@@ -92,3 +92,36 @@ def test_creating_an_api_key_is_recorded_with_its_name_but_not_the_key(client, o
     record = recorded("api_key.created", answer, email=owner.email)
     assert record.details["key_name"] == "Trading bot"
     assert holds_no(record, raw_key, raw_key.split("_", 2)[2])  # the key, and its secret part alone
+
+
+EVM = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # EIP-55's test case: mixed case, like a key
+TRON = "TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7"
+KEY_LIKE = "Zq3xT9vLm2Wk8RbN4yHc7PdF6sJg5QaE"  # what an exchange key looks like
+
+
+@pytest.mark.django_db
+def test_public_identifiers_in_the_details_are_kept_whole_and_anything_key_like_elsewhere_is_masked(owner):
+    """Addresses, memos, txids, networks and assets are public: the log must say where money went."""
+    from cryptovault.actor import Actor
+    from security.audit import audit_record
+
+    actor = Actor(user=owner, via="api", ip=ADDRESS, user_agent=BROWSER, request_id="req-audit")
+    record = audit_record(
+        "withdrawal.requested",
+        actor=actor,
+        address=EVM,
+        destination=TRON,
+        memo="Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z",
+        txid="0x" + "a1B2" * 16,
+        network="ETH",
+        asset="USDT",
+        label=f"note {KEY_LIKE}",
+        api_key=KEY_LIKE,
+    )
+
+    record.refresh_from_db()
+    assert record.details["address"] == EVM and record.details["destination"] == TRON
+    assert record.details["memo"] == "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+    assert record.details["txid"] == "0x" + "a1B2" * 16
+    assert (record.details["network"], record.details["asset"]) == ("ETH", "USDT")
+    assert KEY_LIKE not in repr(record.details), "still masked under any other name"

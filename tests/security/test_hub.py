@@ -111,3 +111,14 @@ def test_the_hub_costs_the_same_few_queries_however_much_there_is(
     # the session, the user, 2FA (two), the two counts, the five records, the navigation's unread count
     with django_assert_max_num_queries(8):
         assert owner_client.get(HUB).status_code == 200
+
+
+def test_whitelist_only_turned_off_shows_on_with_the_moment_it_turns_off(owner, owner_client):
+    """Turning it off waits out the address cooldown: the hub says it is still on, and until when."""
+    off_from = timezone.now() + timedelta(hours=23)
+    owner.withdrawal_whitelist_only, owner.withdrawal_whitelist_off_from = False, off_from
+    owner.save(update_fields=["withdrawal_whitelist_only", "withdrawal_whitelist_off_from"])
+
+    html = owner_client.get(HUB).content.decode()
+    assert state(html, "hub-whitelist-mode") == "On"
+    assert state(html, "hub-whitelist-off-from") == f"turns off at {off_from:%Y-%m-%d %H:%M} UTC"

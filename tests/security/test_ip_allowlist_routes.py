@@ -37,7 +37,7 @@ from security.services.ip_allowlist import ip_allowlist_add
 from tests.access_matrix import a_paper_account, an_api_key, an_exchange_connection, an_open_order
 from tests.factories import UserFactory
 from tests.fakes.authenticator import turn_on_totp, unused_totp_code, verify_email_of
-from tests.helpers import sign_in, text
+from tests.helpers import PASSWORD, sign_in, text
 from tests.routes import Route, url_routes
 
 OFFICE = "203.0.113.20"
@@ -261,6 +261,22 @@ PROTECTED: dict[str, list[Case]] = {
         )
     ],
     "v1:security:withdrawal-whitelist-mode": [Case("PUT", "whitelist.mode", lambda u: ({}, {"whitelist_only": False}))],
+    # a paper reset cancels open orders and pending withdrawals; deleting the account cancels orders and
+    # revokes exchange connections and API keys: the same work as the protected actions they stand for
+    "trading:paper_reset": [Case("POST", "paper.reset", lambda u: ({"pk": a_paper_account(u).pk}, {}))],
+    "v1:trading:account-reset": [
+        Case("POST", "paper.reset", lambda u: ({"account_id": a_paper_account(u).pk}, {"confirm": True}))
+    ],
+    "accounts:your_data": [
+        Case(
+            "POST",
+            "account.delete",
+            lambda u: ({}, {"password": PASSWORD, "otp_code": unused_totp_code(u), "confirm": "on"}),
+        )
+    ],
+    "v1:auth-delete-account": [
+        Case("POST", "account.delete", lambda u: ({}, {"password": PASSWORD, "otp_code": unused_totp_code(u)}))
+    ],
 }
 
 # Built in parallel (withdrawals, deposits, the withdrawal whitelist): protected by name, so each
@@ -306,8 +322,6 @@ NOT_PROTECTED: dict[str, str] = {
     "accounts:session_revoke": SELF_DEFENCE,
     "accounts:sessions_revoke_others": SELF_DEFENCE,
     "accounts:profile": "name, time zone and notification settings: nothing that moves money or grants access",
-    "accounts:your_data": "export and deletion need the password and second factor; deleting is how a user "
-    "ends an account taken over, from wherever they are",
     "accounts:your_data_export": "a download of your own data (read)",
     "v1:auth-signup": SIGN_IN,
     "v1:auth-verify-email": SIGN_IN,
@@ -332,7 +346,6 @@ NOT_PROTECTED: dict[str, str] = {
     "v1:auth-sessions-revoke-others": SELF_DEFENCE,
     "v1:auth-profile": "as accounts:profile",
     "v1:auth-notifications": "as accounts:profile",
-    "v1:auth-delete-account": "as accounts:your_data",
     # pages that only read, whatever the method (no method check of their own)
     "dashboard": READS,
     "accounts:security": READS,
@@ -360,11 +373,13 @@ NOT_PROTECTED: dict[str, str] = {
     "v1:exchanges:connection-check": "as exchanges:connection_test",
     # trading
     "trading:alerts": "price alerts only notify: no money moves",
+    "analytics:backtest_new": "a backtest simulates on public candles: no money or key is touched",
+    "analytics:backtest_cancel": "a backtest simulates on public candles: no money or key is touched",
+    "v1:backtests:backtest-list": "a backtest simulates on public candles: no money or key is touched",
+    "v1:backtests:backtest-cancel": "a backtest simulates on public candles: no money or key is touched",
     "trading:alert_cancel": "price alerts only notify: no money moves",
     "v1:trading:alert-list": "price alerts only notify: no money moves",
     "v1:trading:alert-detail": "price alerts only notify: no money moves",
-    "trading:paper_reset": "play money only: resets the paper account to its starting balance",
-    "v1:trading:account-reset": "play money only: resets the paper account to its starting balance",
     # backups (staff only, behind the staff gate and its permissions)
     "v1:backups:backup-list": "staff only: operators' backups, not a user's protected action",
     "v1:backups:backup-verify": "staff only: operators' backups, not a user's protected action",

@@ -76,6 +76,14 @@ def test_an_address_added_with_the_second_factor_is_stored_canonical_and_waits_o
     assert list(withdrawal_addresses_for(user=secured_owner)) == [address]
 
 
+def test_the_audit_record_of_an_added_address_names_the_whole_address(secured_owner):
+    """An address is public: the append-only log keeps where money may go, never `********`."""
+    add(secured_owner, asset="ETH", network="ETH", address=EIP55)
+
+    details = AuditEvent.objects.get(action="withdrawal_address.added").details
+    assert (details["address"], details["asset"], details["network"]) == (EIP55, "ETH", "ETH")
+
+
 def test_a_bech32_address_typed_in_capitals_is_stored_in_lower_case(secured_owner):
     assert add(secured_owner, address=BIP173_UPPER).address == BIP173_UPPER.lower()
 
@@ -293,6 +301,53 @@ def test_turning_whitelist_only_back_on_needs_no_code(secured_owner):
     assert secured_owner.withdrawal_whitelist_only is True
     alert = Notification.objects.get(user=secured_owner, event="security.whitelist_mode_changed")
     assert alert.priority == "high" and "on" in alert.title
+
+
+def test_turning_whitelist_only_off_takes_effect_after_the_cooldown_and_on_again_at_once(secured_owner, settings):
+    """Off waits out WITHDRAWAL_ADDRESS_COOLDOWN_HOURS (as a new address does); on is immediate and cancels it."""
+    from security.selectors import whitelist_only_in_force
+
+    settings.WITHDRAWAL_ADDRESS_COOLDOWN_HOURS = 24
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        whitelist_mode_set(
+            actor=page_actor_of(secured_owner), whitelist_only=False, otp_code=unused_totp_code(secured_owner)
+        )
+    secured_owner.refresh_from_db()
+    assert secured_owner.withdrawal_whitelist_off_from == start + timedelta(hours=24)
+    assert whitelist_only_in_force(secured_owner, start + timedelta(hours=23, minutes=59))
+    assert not whitelist_only_in_force(secured_owner, start + timedelta(hours=24))
+    record = AuditEvent.objects.get(action="whitelist.mode_changed")
+    assert record.details["off_from"] == (start + timedelta(hours=24)).isoformat()
+    alert = Notification.objects.get(user=secured_owner, event="security.whitelist_mode_changed")
+    assert alert.priority == "critical" and "24 hours" in alert.body
+
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        whitelist_mode_set(actor=page_actor_of(secured_owner), whitelist_only=True)
+    secured_owner.refresh_from_db()
+    assert secured_owner.withdrawal_whitelist_off_from is None
+    assert whitelist_only_in_force(secured_owner, start + timedelta(days=30)), "the pending switch-off is cancelled"
+
+
+def test_asking_again_to_turn_it_off_does_not_move_the_moment_it_turns_off(secured_owner):
+    from security.selectors import whitelist_only_in_force
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        whitelist_mode_set(
+            actor=page_actor_of(secured_owner), whitelist_only=False, otp_code=unused_totp_code(secured_owner)
+        )
+    secured_owner.refresh_from_db()
+    off_from = secured_owner.withdrawal_whitelist_off_from
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        after_a_moment(secured_owner)
+        whitelist_mode_set(
+            actor=page_actor_of(secured_owner), whitelist_only=False, otp_code=unused_totp_code(secured_owner)
+        )
+    secured_owner.refresh_from_db()
+    assert secured_owner.withdrawal_whitelist_off_from == off_from
+    assert AuditEvent.objects.filter(action="whitelist.mode_changed").count() == 1
+    assert whitelist_only_in_force(secured_owner, off_from - timedelta(seconds=1))
 
 
 def test_setting_the_mode_it_already_has_changes_nothing(secured_owner):

@@ -144,7 +144,7 @@ def test_another_users_address_is_not_found_for_reading_or_removing(secured_jwt,
 def test_whitelist_only_mode_reads_and_switches(secured_owner):
     """A session client with no recent step-up: turning the mode off asks for the code."""
     secured_jwt = verified_session(secured_owner)
-    assert secured_jwt.get(MODE_URL).json() == {"whitelist_only": True}
+    assert secured_jwt.get(MODE_URL).json() == {"whitelist_only": True, "off_from": None}
 
     refused = secured_jwt.put(MODE_URL, {"whitelist_only": False}, format="json")
     assert refused.status_code == 403 and refused.json()["code"] == "step_up_required"
@@ -152,9 +152,15 @@ def test_whitelist_only_mode_reads_and_switches(secured_owner):
     off = secured_jwt.put(
         MODE_URL, {"whitelist_only": False, "otp_code": unused_totp_code(secured_owner)}, format="json"
     )
-    assert off.json() == {"whitelist_only": False}
+    secured_owner.refresh_from_db()
+    off_from = secured_owner.withdrawal_whitelist_off_from
+    expected = {"whitelist_only": True, "off_from": off_from.isoformat().replace("+00:00", "Z")}
+    assert off.json() == expected, "still on until the cooldown is over"
+    assert secured_jwt.get(MODE_URL).json() == expected
+    with time_machine.travel(off_from):  # a day later: a new session (the old one idled out)
+        assert verified_session(secured_owner).get(MODE_URL).json() == {"whitelist_only": False, "off_from": None}
     on = secured_jwt.put(MODE_URL, {"whitelist_only": True}, format="json")
-    assert on.json() == {"whitelist_only": True}
+    assert on.json() == {"whitelist_only": True, "off_from": None}
     assert AuditEvent.objects.filter(action="whitelist.mode_changed").count() == 2
 
 

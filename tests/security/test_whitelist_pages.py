@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Notification
 from security.models import AuditEvent, WithdrawalAddress
@@ -155,14 +156,28 @@ def test_turning_whitelist_only_off_needs_a_code_and_on_again_does_not(browser, 
     off = browser.post(
         f"{URL}mode/", {"whitelist_only": "off", "otp_code": unused_totp_code(secured_owner)}, follow=True
     )
-    assert "Whitelist-only withdrawals are off" in text(off)
     secured_owner.refresh_from_db()
     assert secured_owner.withdrawal_whitelist_only is False
+    turns_off = f"{secured_owner.withdrawal_whitelist_off_from:%Y-%m-%d %H:%M} UTC"
+    assert f"Whitelist-only withdrawals stay on until {turns_off}" in text(off)
+    assert f"turns off at {turns_off}" in text(off) and "Keep whitelist-only on" in text(off)
 
     on = browser.post(f"{URL}mode/", {"whitelist_only": "on"}, follow=True)
     assert "Whitelist-only withdrawals are on" in text(on)
+    assert "turns off at" not in text(on) and "Turn whitelist-only off" in text(on)
     secured_owner.refresh_from_db()
     assert secured_owner.withdrawal_whitelist_only is True
+
+
+def test_once_the_cooldown_is_over_the_page_says_whitelist_only_is_off(browser, secured_owner, settings):
+    settings.WITHDRAWAL_ADDRESS_COOLDOWN_HOURS = 24
+    browser.post(f"{URL}mode/", {"whitelist_only": "off", "otp_code": unused_totp_code(secured_owner)})
+
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1)):
+        browser.force_login(secured_owner)  # a day later: signed in again (the old session idled out)
+        page = text(browser.get(URL))
+    assert "Withdrawals may go to any valid address" in page and "turns off at" not in page
+    assert "Turn whitelist-only on" in page
 
 
 def test_without_two_factor_the_page_says_to_turn_it_on(owner_client):

@@ -13,6 +13,7 @@ from accounts.models import Notification
 from security.models import AuditEvent
 from tests.trading.helpers import held, paper_account, synced_exchange_account, tick
 from tests.trading.wallet_helpers import person
+from trading.errors import AccountInactive
 from trading.ledger_check import check_ledger
 from trading.models import LedgerEntry
 from trading.services.deposits import deposit_address, paper_deposit
@@ -85,3 +86,12 @@ def test_an_exchange_that_cannot_answer_is_a_clear_503(secured_owner, emulated_e
     emulated_exchanges.set_fault("binance", "maintenance")
     with pytest.raises(DepositAddressUnavailable, match="did not give a deposit address"):
         deposit_address(actor=person(secured_owner), account=account, asset="USDT", network="TRX")
+
+
+def test_a_closed_paper_account_takes_no_deposit(paper):
+    paper.is_active = False
+    paper.save(update_fields=["is_active"])
+    with pytest.raises(AccountInactive):
+        paper_deposit(actor=person(paper.user), account=paper, asset="USDT", amount="100")
+    assert LedgerEntry.objects.filter(account=paper).count() == 1  # the opening deposit only
+    assert not AuditEvent.objects.filter(action="deposit.simulated").exists()

@@ -164,6 +164,9 @@ def test_users_verified_before_paper_trading_existed_get_their_account_from_the_
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(after)
+        # On to the latest schema, which the models below read (later migrations add columns).
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
 
     account = TradingAccount.objects.get()
     assert account.user == verified and account.kind == AccountKind.PAPER

@@ -59,6 +59,25 @@ def test_the_wallet_shows_balances_addresses_with_their_cooldown_and_the_network
     assert 'data-testid="withdrawals-empty"' in page
 
 
+def test_while_whitelist_only_waits_out_its_switch_off_the_form_offers_only_whitelisted_addresses(
+    browser, paper, secured_owner
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    secured_owner.withdrawal_whitelist_only = False
+    secured_owner.withdrawal_whitelist_off_from = timezone.now() + timedelta(hours=23)
+    secured_owner.save(update_fields=["withdrawal_whitelist_only", "withdrawal_whitelist_off_from"])
+    page = browser.get("/wallet/").content.decode()
+    assert "Whitelist-only withdrawals are on" in page and 'name="address"' not in page
+
+    secured_owner.withdrawal_whitelist_off_from = timezone.now() - timedelta(seconds=1)
+    secured_owner.save(update_fields=["withdrawal_whitelist_off_from"])
+    page = browser.get("/wallet/").content.decode()
+    assert "Whitelist-only withdrawals are on" not in page and 'name="address"' in page
+
+
 def test_a_withdrawal_requested_on_the_page_is_listed_with_a_cancel_button(browser, paper, secured_owner):
     address = whitelisted(secured_owner)
     answer = browser.post("/wallet/withdraw/", form_data(paper, address, amount="250"))

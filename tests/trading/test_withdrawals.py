@@ -270,6 +270,38 @@ def test_with_whitelist_only_mode_off_a_typed_address_is_checked_by_its_checksum
     assert withdrawal.address == EVM_ADDRESS and withdrawal.destination is None  # stored with its checksum
 
 
+def test_turning_whitelist_only_off_does_not_let_a_typed_address_skip_the_cooldown(paper, secured_owner, settings):
+    """Someone holding the session and one code turns the mode off and withdraws at once: refused until the
+    cooldown a new whitelisted address would wait out is over (frozen clock)."""
+    from security.services.whitelist import whitelist_mode_set
+
+    settings.WITHDRAWAL_ADDRESS_COOLDOWN_HOURS = 24
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        whitelist_mode_set(actor=person(secured_owner, proved=True), whitelist_only=False)
+        paper = type(paper).objects.select_related("user").get(pk=paper.pk)  # the next request reads it afresh
+        with pytest.raises(ValidationError) as refused:
+            withdraw(paper, amount="100", address=EVM_ADDRESS)
+    assert "whitelist-only withdrawals stay on until" in refused.value.message_dict["destination"][0]
+    assert nothing_withdrawn(paper)
+
+    with time_machine.travel(start + timedelta(hours=23, minutes=59), tick=False), pytest.raises(ValidationError):
+        withdraw(paper, amount="100", address=EVM_ADDRESS)
+    assert nothing_withdrawn(paper)
+
+    with time_machine.travel(start + timedelta(hours=24, seconds=1), tick=False):
+        withdrawal = withdraw(paper, amount="100", address=EVM_ADDRESS)
+    assert withdrawal.destination is None and withdrawal.address == EVM_ADDRESS
+
+
+def test_the_audit_record_of_a_withdrawal_names_the_whole_destination_address(paper, usdt_address):
+    """An EIP-55 address mixes cases like a key, but it is public: the log must say where the money went."""
+    withdrawal = withdraw(paper, usdt_address, amount="100")
+    details = AuditEvent.objects.get(action="withdrawal.requested").details
+    assert details["address"] == EVM_ADDRESS == withdrawal.address
+    assert (details["asset"], details["network"]) == ("USDT", "ETH")
+
+
 def test_balances_never_go_negative_and_open_orders_keep_their_reservation(paper, usdt_address):
     from tests.trading.helpers import place
 

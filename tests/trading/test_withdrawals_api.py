@@ -105,6 +105,54 @@ def test_a_wrong_second_factor_code_is_refused_and_nothing_is_written(secured_jw
     assert nothing_withdrawn(paper)
 
 
+def api_key_client(user, scopes):
+    from rest_framework.test import APIClient
+
+    from accounts.services.api_keys import api_key_create
+    from tests.factories import TEST_ACTOR
+
+    _, raw = api_key_create(actor=TEST_ACTOR, user=user, name="Treasury", scopes=scopes)
+    return APIClient(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+
+
+def test_an_api_key_with_the_withdraw_scope_withdraws_with_a_second_factor_code_and_cancels(
+    secured_owner, paper, address
+):
+    from tests.fakes.authenticator import unused_totp_code
+
+    key = api_key_client(secured_owner, ["read", "withdraw"])
+    without_code = key.post(WITHDRAWALS, request_body(address), format="json")
+    assert without_code.status_code == 403 and without_code.json()["code"] == "step_up_required"
+    assert nothing_withdrawn(paper)
+    # the whitelist and its cooldown hold for keys too
+    fresh = whitelisted(secured_owner, network="TRX", address="TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", cooled=False)
+    body = request_body(fresh, network="TRX", otp_code=unused_totp_code(secured_owner))
+    cooling = key.post(WITHDRAWALS, body, format="json")
+    assert cooling.status_code == 409 and cooling.json()["code"] == "address_cooling_down"
+    assert nothing_withdrawn(paper)
+
+    created = key.post(WITHDRAWALS, request_body(address, otp_code=unused_totp_code(secured_owner)), format="json")
+    assert created.status_code == 201, created.json()
+    assert balance_of(paper) == Decimal("9900")
+    cancelled = key.post(f"{WITHDRAWALS}{created.json()['id']}/cancel/")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert balance_of(paper) == Decimal("10000")
+    wrong = key.post(WITHDRAWALS, request_body(address, otp_code="000000"), format="json")
+    assert wrong.status_code == 400 and wrong.json()["code"] == "invalid_code"
+
+
+def test_an_api_key_without_the_withdraw_scope_cannot_request_or_cancel(secured_owner, secured_jwt, paper, address):
+    from tests.fakes.authenticator import unused_totp_code
+
+    created = secured_jwt.post(WITHDRAWALS, request_body(address), format="json").json()
+    key = api_key_client(secured_owner, ["read", "trade"])
+    refused = key.post(WITHDRAWALS, request_body(address, otp_code=unused_totp_code(secured_owner)), format="json")
+    assert refused.status_code == 403 and "'withdraw' scope" in refused.json()["detail"]
+    assert key.post(f"{WITHDRAWALS}{created['id']}/cancel/").status_code == 403
+    assert key.get(WITHDRAWALS).status_code == 200  # reading needs `read` only
+    assert Withdrawal.objects.get().status == "pending"
+
+
 def test_another_users_withdrawal_is_not_found(secured_jwt, paper, address, outsider_jwt):
     created = secured_jwt.post(WITHDRAWALS, request_body(address), format="json").json()
     assert outsider_jwt.get(f"{WITHDRAWALS}{created['id']}/").status_code == 404

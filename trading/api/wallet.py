@@ -2,8 +2,11 @@
 
 Each write is one call to `trading.services.withdrawals` or `trading.services.deposits`, which hold
 every rule (the IP allowlist, the second factor, the whitelist and its cooldown, the network's
-minimum and fee, the balance, the daily limit). Personal API keys may read (`read`) but never move
-money: every POST refuses them, as the exchange connection endpoints do.
+minimum and fee, the balance, the daily limit). Personal API keys read with `read`; one with the
+`withdraw` scope may request and cancel withdrawals (as Binance's "enable withdrawals" key), and
+every rule still applies to it: a second-factor `otp_code` in the body (a key never carries a
+proof), the whitelist and its cooldown, the IP allowlists (the account's and the key's), the
+limit. Deposits (paper money) stay refused to keys.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from trading.services.withdrawals import withdrawal_cancel, withdrawal_request
 from trading.wallet_selectors import withdrawal_for, withdrawals_for
 
 TAGS = ["wallet"]
-WALLET_API_KEY_SCOPES = {"GET": "read"}  # keys read; only people move money
+WALLET_API_KEY_SCOPES = {"GET": "read"}  # keys read
+WITHDRAW_API_KEY_SCOPES = {"GET": "read", "POST": "withdraw"}  # request and cancel, otp_code still needed
 NO_PAPER_ACCOUNT = (
     "You have no paper account yet: it opens when you verify your email address. Name one of your accounts in "
     "`account` (GET /accounts/)."
@@ -85,6 +89,7 @@ class WalletApiView(ServiceApiView):
     )
 )
 class WithdrawalListCreateView(WalletApiView, generics.ListAPIView):
+    api_key_scopes = WITHDRAW_API_KEY_SCOPES
     serializer_class = WithdrawalSerializer
     filterset_class = WithdrawalFilterSet
     input_serializer = WithdrawalRequestSerializer
@@ -99,7 +104,8 @@ class WithdrawalListCreateView(WalletApiView, generics.ListAPIView):
         "fee. The withdrawal stays `pending` for `WITHDRAWAL_HOLD_SECONDS`, cancellable, then a paper one "
         "completes and an exchange one is sent through the exchange's API (`submitted`, then `completed` or "
         "`failed`). At most `WITHDRAWAL_DAILY_LIMIT_USDT` in 24 hours. A paper withdrawal is debited at once. "
-        "A critical security alert goes to the owner. " + GATE + " Personal API keys cannot withdraw.",
+        "A critical security alert goes to the owner. " + GATE + " A personal API key needs the `withdraw` "
+        "scope and sends `otp_code` every time.",
         request=WithdrawalRequestSerializer,
         examples=[
             OpenApiExample(
@@ -141,10 +147,12 @@ class WithdrawalDetailView(WalletApiView):
 
 
 class WithdrawalCancelView(WalletApiView):
+    api_key_scopes = WITHDRAW_API_KEY_SCOPES
     @extend_schema(
         summary="Cancel a pending withdrawal",
         operation_id="wallet_withdrawals_cancel",
-        description="Only while `pending`; a paper withdrawal's amount is credited back. Personal API keys cannot.",
+        description="Only while `pending`; a paper withdrawal's amount is credited back. A personal API key needs "
+        "the `withdraw` scope.",
         request=None,
         responses={200: WithdrawalSerializer, 409: NOT_CANCELLABLE},
         tags=TAGS,

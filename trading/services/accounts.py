@@ -24,6 +24,7 @@ from cryptovault.actor import Actor
 from cryptovault.errors import DomainError
 from exchanges.models import ExchangeConnection
 from security.audit import audit_record
+from security.ip_allowlist import protected_action
 from trading.models import AccountKind, Balance, EntryKind, Order, TradingAccount, Withdrawal
 from trading.models.accounts import QUOTE_CURRENCY
 from trading.services.ledger import lock_balances, post_entry
@@ -66,28 +67,41 @@ def paper_account_open(*, actor: Actor, user: User) -> TradingAccount:
     return account
 
 
+@protected_action("paper.reset")
 def paper_account_reset(*, actor: Actor, account: TradingAccount) -> TradingAccount:
-    """Back to the starting balance: open orders cancelled, every asset emptied, the deposit again."""
+    """Back to the starting balance: open orders cancelled, pending withdrawals cancelled, every asset
+    emptied, the deposit again.
+
+    Locks in the order `withdrawal_request` and `withdrawal_cancel` take them: the user's row first (so
+    a request is either committed before the reset, whose withdrawal the reset then sees and cancels,
+    or waits and runs on the fresh balance), then the account, its open orders, its open withdrawals,
+    and every balance (sorted by asset, as every writer of balances locks them) before any withdrawal
+    is cancelled.
+    """
     from trading.services.orders import cancel_in_transaction, order_events_on_commit
     from trading.services.withdrawals import cancel_pending_in_transaction
 
     if not account.is_paper:
         raise NotAPaperAccount()
     with transaction.atomic():
+        User.objects.select_for_update().only("pk").get(pk=account.user_id)  # as withdrawal_request: first
         account = TradingAccount.objects.select_for_update().get(pk=account.pk)
         cancelled = []
         for order in Order.objects.select_for_update().filter(account=account).open().order_by("id"):
             if cancel_in_transaction(order, reason="account reset"):
                 cancelled.append(order)
+        pending = list(Withdrawal.objects.select_for_update().filter(account=account).open().order_by("id"))
+        assets = set(Balance.objects.filter(account=account).values_list("asset", flat=True)) | {QUOTE_CURRENCY}
+        balances = lock_balances(account, assets)
         # A pending withdrawal comes back before the balances empty, so cancelling it later cannot
         # credit its amount on top of the fresh starting balance.
         withdrawals = [
             withdrawal.pk
-            for withdrawal in Withdrawal.objects.select_for_update().filter(account=account).open().order_by("id")
+            for withdrawal in pending
             if cancel_pending_in_transaction(withdrawal, note=f"Withdrawal {withdrawal.pk} cancelled by the reset")
         ]
-        assets = set(Balance.objects.filter(account=account).values_list("asset", flat=True)) | {QUOTE_CURRENCY}
-        balances = lock_balances(account, assets)
+        if withdrawals:
+            balances = lock_balances(account, assets)  # read again: the cancels credited them (locks held)
         for balance in balances.values():
             if balance.total:
                 post_entry(balance=balance, kind=EntryKind.RESET, amount=-balance.total, note="Paper account reset")

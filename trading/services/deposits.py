@@ -116,6 +116,8 @@ def paper_deposit(*, actor: Actor, account: TradingAccount, asset: str, amount: 
 
     if not account.is_paper:
         raise NotAPaperAccountForDeposit()
+    if not account.is_active:
+        raise AccountInactive("This paper account is closed: it takes no deposit.")
     wanted = (asset or "").strip().upper()
     if wanted not in chains.ASSETS:
         raise ValidationError({"asset": [f"Choose one of: {', '.join(chains.ASSETS)}."]})

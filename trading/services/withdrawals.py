@@ -4,38 +4,54 @@
 the IP allowlist (`@protected_action`, before anything else), the asset and network
 (`security.addresses.networks`), the amount (a plain positive decimal of at most 8 places, at
 least the network's `min_withdrawal` and more than its `fee`), the destination (whitelist-only mode,
-on by default: a whitelisted address of this asset and network past its cooldown; with the mode
-off, a typed address checked by the chain's checksum rules), an exchange key allowed to withdraw
+on by default and read through `security.selectors.whitelist_only_in_force`, so a switch-off counts
+only after the address cooldown: a whitelisted address of this asset and network past its cooldown;
+with the mode off, a typed address checked by the chain's checksum rules), an exchange key allowed to withdraw
 (as the exchange reported it), then the fresh second factor (outside the transaction, so a wrong
-code's count survives). Then, in one transaction, with the user's row locked (one request at a
-time per user, so two requests cannot both fit under the daily limit) and the asset's balance row
-locked: the available balance, the daily limit, the row, the paper ledger entry, the audit record
-and the critical security alert (`security.withdrawal_requested`).
+code's count survives), then the prices the daily limit needs (before any lock, so a slow price
+read never holds the user's row). Then, in one transaction, with the user's row locked (one request
+at a time per user, so two requests cannot both fit under the daily limit; a cancel and a paper
+reset take the same lock first) and the asset's balance row locked: the available balance, the
+daily limit, the row, the paper ledger entry, the audit record and the critical security alert
+(`security.withdrawal_requested`).
 
 **Amounts.** `amount` is what leaves the account, the network fee included; the address receives
 `amount - fee`. Exchanges are asked for exactly `amount` (Binance deducts its fee from it).
 
 **The daily limit** is WITHDRAWAL_DAILY_LIMIT_USDT over any 24 hours, counting pending, sent and
-completed withdrawals (not failed or cancelled ones), each valued at the current price (stablecoins
-1:1). Exchange accounts share one limit; the paper account has its own, so practising on paper
-never uses up the real one. Without a current price the request is refused (`price_unavailable`,
-503): a limit that cannot be computed is not waved through.
+completed withdrawals (not failed or cancelled ones; a sent one whose outcome is unknown counts until
+the exchange answers), each valued at the current price (stablecoins 1:1). Exchange accounts share
+one limit; the paper account has its own, so practising on paper never uses up the real one. Without
+a current price the request is refused (`price_unavailable`, 503): a limit that cannot be computed
+is not waved through. A malformed setting stops the process at start-up
+(`cryptovault.settings.amount_setting_problem`), rather than answering every request with a 500.
 
 **Paper accounts** are debited at once (a `withdrawal` ledger entry linked to the withdrawal);
 a cancel credits the amount back (one more `withdrawal` entry, positive, note "cancelled"). Once the
 hold ends the withdrawal completes with a txid marked `paper-…`: nothing moves on any chain.
 
 **Exchange accounts** are not debited here: the money is the exchange's until it leaves. A pending
-withdrawal holds its amount back from later requests (the available balance minus pending
-withdrawals of the asset). Once the hold ends, `withdrawal_process` claims the row with a
-conditional update (pending -> submitted), so two workers never send it twice, and calls ccxt's
-`withdraw` with our client id (`withdrawOrderId`). The exchange's id is stored and the account's
-balance of the asset read again at once (the sync's `adjustment` entry records the debit, as for
-any balance the exchange changes). `withdrawals_track` follows submitted ones with
-`fetch_withdrawals` until completed (the txid) or failed. A failed exchange withdrawal wrote nothing
-here: the exchange returns the funds and the next sync reads them back. A call whose answer was
-lost stays submitted without an id; tracking finds it by client id, or fails it as never received
-after `NOT_RECEIVED_AFTER`.
+or submitted withdrawal holds its amount back from later requests (the available balance minus the
+account's pending and submitted withdrawals of the asset) until the exchange confirms it completed
+or failed. Once the hold ends, `withdrawal_process` claims the row with a conditional update
+(pending -> submitted), so two workers never send it twice, and calls ccxt's `withdraw` with our
+client id (`withdrawOrderId`). The exchange's id is stored and the account's balance of the asset
+read again at once (the sync's `adjustment` entry records the debit, as for any balance the exchange
+changes). That read is best effort: when it fails, a warning is logged (with the withdrawal's id)
+and the next sync (ORDER_SYNC_SECONDS) corrects the balance; a call whose answer was lost reads
+nothing. Either way the held-back amount covers the gap, so our copy of the balance never lets the
+same funds out twice. While a withdrawal is submitted and the balance already shows the debit, it
+is counted twice: the available amount is understated until the exchange confirms, never overstated.
+
+`withdrawals_track` (every run of `trading.process_withdrawals`) follows submitted ones with
+`fetch_withdrawals(code=asset, since=submitted - LISTING_MARGIN)` until the exchange answers
+completed (the txid; the balance is read again) or failed/cancelled (the funds stay on the exchange
+account; the balance is read again). Only such an answer finishes one. A call whose answer was lost
+stays submitted without an id; tracking looks it up by our client id on every run. Absence from a
+listing is not an answer (listings page and lag): the withdrawal stays submitted, held back and
+counted in the daily limit. One still unconfirmed `UNCONFIRMED_AFTER` (24 hours) after it was sent
+is flagged for an operator (an error logged once, and a note in `failure_reason` while it stays
+submitted); tracking keeps looking for it.
 
 **Cancelling** is possible while pending (the hold, WITHDRAWAL_HOLD_SECONDS, at least): the same
 conditional update, pending -> cancelled, decides between a cancel and the processor.
@@ -82,7 +98,14 @@ logger = logging.getLogger(__name__)
 AMOUNT_DECIMALS = 8  # what exchanges take for a withdrawal (Binance: 1e-8 steps)
 MAX_AMOUNT = Decimal(10) ** 15
 STABLECOINS = frozenset({"USDT", "USDC", "FDUSD", "TUSD", "DAI", "BUSD"})
-NOT_RECEIVED_AFTER = timedelta(minutes=5)
+# A sent withdrawal the exchange has not confirmed this long after sending is flagged for an operator.
+UNCONFIRMED_AFTER = timedelta(hours=24)
+UNCONFIRMED_NOTE = (
+    "The exchange has not confirmed this withdrawal {hours} hours after it was sent; it stays counted until it "
+    "does. An operator must check it on the exchange."
+)
+# How far before a withdrawal was sent the exchange's listing starts (clock drift between us and it).
+LISTING_MARGIN = timedelta(hours=1)
 COUNTED = (WithdrawalStatus.PENDING, WithdrawalStatus.SUBMITTED, WithdrawalStatus.COMPLETED)
 KEY_CANNOT_WITHDRAW = WithdrawalNotPermitted.default_message
 
@@ -155,16 +178,18 @@ def withdrawal_request(
     if not account.is_paper and account.connection is not None and account.connection.key_can_withdraw is False:
         raise WithdrawalNotPermitted()
     require_sensitive_action(actor, otp_code=otp_code, challenge_id=challenge_id)
+    # Prices before the locks: a slow or missing price never holds the user's row.
+    prices = _limit_prices(user=user, kind=account.kind, asset=chain.asset, now=now)
     with transaction.atomic():
         User.objects.select_for_update().only("pk").get(pk=user.pk)  # one request at a time per user
         balance = lock_balances(account, [chain.asset])[chain.asset]
-        held_back = _pending_on_exchange(account, chain.asset)
+        held_back = _held_back_on_exchange(account, chain.asset)
         with_pending = balance.available - held_back
         if value > with_pending:
             raise WithdrawalExceedsBalance(
                 asset=chain.asset, required=plain_amount(value), available=plain_amount(max(with_pending, Decimal(0)))
             )
-        _check_daily_limit(user=user, kind=account.kind, asset=chain.asset, amount=value, now=now)
+        _check_daily_limit(user=user, kind=account.kind, asset=chain.asset, amount=value, now=now, prices=prices)
         withdrawal = Withdrawal.objects.create(
             account=account,
             destination=destination,
@@ -227,14 +252,25 @@ def _destination(
     *, user: User, chain: chains.Network, destination_id: int | None, address: str, memo: str, at: datetime
 ) -> tuple[Any, str, str]:
     """(whitelist entry or None, address, memo) the withdrawal goes to; refusals name the field."""
-    from security.selectors import usable_withdrawal_address
+    from security.selectors import (
+        local_moment,
+        usable_withdrawal_address,
+        whitelist_only_in_force,
+        whitelist_only_turns_off_at,
+    )
 
     if destination_id is None:
-        if user.withdrawal_whitelist_only:
+        if whitelist_only_in_force(user, at):
+            turns_off = whitelist_only_turns_off_at(user, at)
+            state = (
+                f"whitelist-only withdrawals stay on until {local_moment(turns_off, user)}"
+                if turns_off is not None
+                else "whitelist-only withdrawals are on"
+            )
             raise ValidationError(
                 {
                     "destination": [
-                        "Choose one of your whitelisted addresses: whitelist-only withdrawals are on. Add the "
+                        f"Choose one of your whitelisted addresses: {state}. Add the "
                         "address on the withdrawal addresses page first (new addresses wait out a cooldown)."
                     ]
                 }
@@ -260,12 +296,16 @@ def _destination(
     return entry, entry.address, entry.memo
 
 
-def _pending_on_exchange(account: TradingAccount, asset: str) -> Decimal:
-    """What pending withdrawals of an exchange account still hold back (paper ones are debited already)."""
+HELD_BACK = (WithdrawalStatus.PENDING, WithdrawalStatus.SUBMITTED)
+
+
+def _held_back_on_exchange(account: TradingAccount, asset: str) -> Decimal:
+    """What an exchange account's withdrawals not yet confirmed by the exchange hold back (pending ones, and
+    submitted ones until completed or failed there); paper ones are debited already."""
     if account.is_paper:
         return Decimal(0)
-    pending = Withdrawal.objects.filter(account=account, asset=asset, status=WithdrawalStatus.PENDING)
-    return pending.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    open_ = Withdrawal.objects.filter(account=account, asset=asset, status__in=HELD_BACK)
+    return open_.aggregate(total=Sum("amount"))["total"] or Decimal(0)
 
 
 def daily_limit() -> Decimal:
@@ -284,12 +324,26 @@ def withdrawn_today(*, user: User, kind: str, now: datetime | None = None) -> di
     return {row["asset"]: row["total"] or Decimal(0) for row in rows}
 
 
-def _check_daily_limit(*, user: User, kind: str, asset: str, amount: Decimal, now: datetime) -> None:
+def _limit_prices(*, user: User, kind: str, asset: str, now: datetime) -> dict[str, Decimal]:
+    """The USDT price of `asset` and of every asset the limit counts now, read before any lock is taken."""
+    assets = {held for held, total in withdrawn_today(user=user, kind=kind, now=now).items() if total} | {asset}
+    return {held: usdt_price(held) for held in sorted(assets)}
+
+
+def _check_daily_limit(
+    *, user: User, kind: str, asset: str, amount: Decimal, now: datetime, prices: dict[str, Decimal]
+) -> None:
+    """Under the user's lock: the counted amounts read again, valued at `prices` (an asset a withdrawal
+    committed since the prices were read brings is priced here, the one read under the lock)."""
     totals: dict[str, Decimal] = defaultdict(Decimal, withdrawn_today(user=user, kind=kind, now=now))
     limit = daily_limit()
+
+    def price(held: str) -> Decimal:
+        return prices[held] if held in prices else usdt_price(held)
+
     with localcontext(WIDE):
-        used = sum((total * usdt_price(held) for held, total in totals.items() if total), Decimal(0))
-        requested = amount * usdt_price(asset)
+        used = sum((total * price(held) for held, total in totals.items() if total), Decimal(0))
+        requested = amount * price(asset)
     if used + requested > limit:
         raise DailyLimitExceeded(limit=_usdt(limit), used=_usdt(used), requested=_usdt(requested))
 
@@ -316,6 +370,8 @@ def cancel_pending_in_transaction(withdrawal: Withdrawal, *, note: str) -> Withd
 def withdrawal_cancel(*, actor: Actor, withdrawal: Withdrawal) -> Withdrawal:
     """Cancel a pending withdrawal; a paper one's amount is credited back. 409 once it is not pending."""
     with transaction.atomic():
+        # The user's row first, as a request and a paper reset take it: no lock-order deadlock with either.
+        User.objects.select_for_update().only("pk").get(pk=withdrawal.account.user_id)
         cancelled = cancel_pending_in_transaction(withdrawal, note=f"Withdrawal {withdrawal.pk} cancelled")
         if cancelled is None:
             current = Withdrawal.objects.get(pk=withdrawal.pk)
@@ -414,7 +470,7 @@ def _send(actor: Actor, withdrawal: Withdrawal) -> None:
                 exchange=spec.id,
                 exchange_withdrawal_id=exchange_id,
             )
-            _refresh_balance(client, spec, account, withdrawal.asset)
+            _refresh_balance(client, spec, account, withdrawal.asset, withdrawal_id=withdrawal.pk)
     except _KeysUnreadable:
         _fail(actor, withdrawal, "The connection's keys cannot be read; enter them again. Nothing was sent.")
 
@@ -455,14 +511,24 @@ def withdrawal_refusal(error: Exception) -> tuple[bool, str]:
     return True, f"The exchange refused the withdrawal{f' (code {code})' if code else ''}."
 
 
-def _refresh_balance(client: Any, spec: Any, account: TradingAccount, asset: str) -> None:
-    """The exchange changed the account's balance: read it now rather than at the next sync (best effort)."""
+def _refresh_balance(client: Any, spec: Any, account: TradingAccount, asset: str, *, withdrawal_id: int) -> None:
+    """The exchange changed the account's balance: read it now rather than at the next sync (best effort:
+    a failure is logged, the next sync corrects it, and the held-back amount covers it meanwhile)."""
     from trading.services.live import _sync_balances
 
     try:
         _sync_balances(account, client.fetch_balance(), spec=spec, only={asset})
     except Exception as error:
-        logger.info("balance read after a withdrawal failed", extra={"error": type(error).__name__})
+        logger.warning(
+            "balance read after a withdrawal failed; the next sync corrects it",
+            extra={
+                "exchange": spec.id,
+                "error": type(error).__name__,
+                "account_id": account.pk,
+                "asset": asset,
+                "withdrawal_id": withdrawal_id,
+            },
+        )
 
 
 def _fail(actor: Actor, withdrawal: Withdrawal, reason: str) -> bool:
@@ -483,6 +549,7 @@ def _finished(actor: Actor, withdrawal: Withdrawal, action: str, **details: Any)
         action,
         actor=actor,
         user=withdrawal.account.user,
+        outcome="failure" if action == "withdrawal.failed" else "success",
         withdrawal_id=withdrawal.pk,
         account_id=withdrawal.account_id,
         asset=withdrawal.asset,
@@ -501,48 +568,89 @@ def withdrawals_track(*, actor: Actor) -> int:
     finished = 0
     for account_id in sorted(set(submitted.values_list("account_id", flat=True))):
         account = TradingAccount.objects.select_related("connection", "user").get(pk=account_id)
-        finished += withdrawals_track_account(actor=actor, account=account)
+        try:
+            finished += withdrawals_track_account(actor=actor, account=account)
+        except Exception:  # one account that cannot be followed does not stop the others; the next run retries
+            logger.exception("withdrawals of trading account %s could not be followed", account_id)
     return finished
 
 
 def withdrawals_track_account(*, actor: Actor, account: TradingAccount) -> int:
+    """Ask the exchange about `account`'s submitted withdrawals (one listing per asset); how many finished."""
     from trading.services.live import _exchange, _KeysUnreadable
 
     mine = list(Withdrawal.objects.filter(account=account, status=WithdrawalStatus.SUBMITTED).order_by("id"))
     if not mine:
         return 0
+    by_asset: dict[str, list[Withdrawal]] = defaultdict(list)
+    for withdrawal in mine:
+        withdrawal.account = account
+        by_asset[withdrawal.asset].append(withdrawal)
+    finished = 0
     try:
         with _exchange(account) as (spec, client):
-            try:
-                remote = client.fetch_withdrawals()
-            except Exception as error:
-                logger.info("exchange withdrawals read failed", extra={"error": type(error).__name__})
-                return 0
-            finished = 0
-            refunded: set[str] = set()
-            by_id = {str(row.get("id")): row for row in remote}
-            by_client = {str((row.get("info") or {}).get("withdrawOrderId") or ""): row for row in remote}
-            for withdrawal in mine:
-                withdrawal.account = account
-                row = by_id.get(withdrawal.exchange_withdrawal_id) if withdrawal.exchange_withdrawal_id else None
-                row = row or by_client.get(client_id(withdrawal))
-                if row is None:
-                    submitted_at = withdrawal.submitted_at or withdrawal.created_at
-                    lost = not withdrawal.exchange_withdrawal_id and timezone.now() - submitted_at > NOT_RECEIVED_AFTER
-                    if lost and _fail(
-                        actor, withdrawal, "The exchange never received the withdrawal (the connection failed)."
-                    ):
-                        finished += 1
-                    continue
-                finished += _follow(actor, withdrawal, row, refunded)
-            for asset in refunded:
-                _refresh_balance(client, spec, account, asset)
-            return finished
+            for asset, rows in sorted(by_asset.items()):
+                remote = _listing(client, spec, account, asset, rows)
+                if remote is None:
+                    continue  # no answer: nothing learnt, the next run asks again
+                by_id = {str(row.get("id")): row for row in remote}
+                by_client = {str((row.get("info") or {}).get("withdrawOrderId") or ""): row for row in remote}
+                answered = 0
+                for withdrawal in rows:
+                    row = by_id.get(withdrawal.exchange_withdrawal_id) if withdrawal.exchange_withdrawal_id else None
+                    row = row or by_client.get(client_id(withdrawal))
+                    if row is None:
+                        _flag_if_unconfirmed(withdrawal)
+                        continue
+                    answered += _follow(actor, withdrawal, row)
+                if answered:
+                    _refresh_balance(client, spec, account, asset, withdrawal_id=rows[0].pk)
+                finished += answered
     except _KeysUnreadable:
-        return 0
+        return finished
+    return finished
 
 
-def _follow(actor: Actor, withdrawal: Withdrawal, row: dict, refunded: set[str]) -> int:
+def _listing(client: Any, spec: Any, account: TradingAccount, asset: str, rows: list[Withdrawal]) -> list | None:
+    """The exchange's withdrawals of `asset` since just before the earliest of `rows` was sent; None without."""
+    earliest = min(row.submitted_at or row.created_at for row in rows)
+    since = int((earliest - LISTING_MARGIN).timestamp() * 1000)
+    try:
+        client.load_markets()
+        code = asset if asset in (client.currencies or {}) else None
+        remote = client.fetch_withdrawals(code, since)
+    except Exception as error:
+        logger.warning(
+            "exchange withdrawals read failed",
+            extra={"exchange": spec.id, "error": type(error).__name__, "account_id": account.pk, "asset": asset},
+        )
+        return None
+    return [row for row in remote if not row.get("currency") or row.get("currency") == asset]
+
+
+def _flag_if_unconfirmed(withdrawal: Withdrawal) -> None:
+    """Not in the exchange's listing: no answer. Once UNCONFIRMED_AFTER has passed since it was sent, note it
+    for an operator (once: the note is written on a blank `failure_reason` only); it stays submitted."""
+    sent = withdrawal.submitted_at or withdrawal.created_at
+    if timezone.now() - sent < UNCONFIRMED_AFTER:
+        return
+    note = UNCONFIRMED_NOTE.format(hours=int(UNCONFIRMED_AFTER.total_seconds() // 3600))
+    if Withdrawal.objects.filter(pk=withdrawal.pk, status=WithdrawalStatus.SUBMITTED, failure_reason="").update(
+        failure_reason=note[:300], updated_at=timezone.now()
+    ):
+        logger.error(
+            "exchange withdrawal unconfirmed: an operator must check it on the exchange",
+            extra={
+                "withdrawal_id": withdrawal.pk,
+                "account_id": withdrawal.account_id,
+                "asset": withdrawal.asset,
+                "exchange_withdrawal_id": withdrawal.exchange_withdrawal_id,
+            },
+        )
+
+
+def _follow(actor: Actor, withdrawal: Withdrawal, row: dict) -> int:
+    """The exchange's answer about `withdrawal`: completed, failed/cancelled, or still under way there."""
     exchange_id = str(row.get("id") or "")
     if exchange_id and not withdrawal.exchange_withdrawal_id:
         Withdrawal.objects.filter(pk=withdrawal.pk).update(exchange_withdrawal_id=exchange_id[:128])
@@ -553,6 +661,7 @@ def _follow(actor: Actor, withdrawal: Withdrawal, row: dict, refunded: set[str])
             if not Withdrawal.objects.filter(pk=withdrawal.pk, status=WithdrawalStatus.SUBMITTED).update(
                 status=WithdrawalStatus.COMPLETED,
                 txid=str(row.get("txid") or "")[:128],
+                failure_reason="",
                 finished_at=now,
                 updated_at=now,
             ):
@@ -563,7 +672,6 @@ def _follow(actor: Actor, withdrawal: Withdrawal, row: dict, refunded: set[str])
     if status in ("failed", "canceled", "cancelled"):
         word = "failed" if status == "failed" else "was cancelled"
         reason = f"The exchange reports that the withdrawal {word}; the funds stay on the exchange account."
-        refunded.add(withdrawal.asset)
         return 1 if _fail(actor, withdrawal, reason) else 0
     return 0
 

@@ -18,12 +18,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.errors import InvalidCode, StepUpRequired
 from cryptovault.errors import DomainError
 from cryptovault.pages import add_domain_error, add_validation_error, filters_applied, page_actor, submit
 from security.addresses.networks import ASSETS, NETWORKS
+from security.selectors import whitelist_only_in_force
 from trading.filters import WithdrawalFilterSet
 from trading.models import AccountKind, TradingAccount, Withdrawal
 from trading.services.deposits import deposit_address, paper_deposit, paper_deposit_limit
@@ -89,7 +91,8 @@ class WithdrawForm(forms.Form):
         self.fields["network"].choices = [("", "Choose…"), *_network_choices()]
         self.address_choices = address_choices(user)
         self.fields["destination"].choices = [("", "Choose…"), *((c.pk, c.text) for c in self.address_choices)]
-        if user.withdrawal_whitelist_only:
+        self.whitelist_only = whitelist_only_in_force(user, timezone.now())  # a switch-off waits out the cooldown
+        if self.whitelist_only:
             for name in ("address", "memo"):
                 del self.fields[name]
 

@@ -2,8 +2,8 @@
 
 The list is the page's list: the same selector (the read gate), the same FilterSet (`unread`,
 `category`, `priority`), the same page size. Another user's notification is not found (404).
-An API key needs the `read` scope, also to mark notifications read: that changes nothing but
-their read state. New notifications arrive live on /ws/events as `notification` events.
+An API key with the `read` scope lists them; no API key marks them read: a leaked read-only key
+must not clear the owner's unread security alerts (no scope fits, so keys are refused, 403). New notifications arrive live on /ws/events as `notification` events.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class ReadAllSerializer(serializers.Serializer):
 
 
 class NotificationsApiView(ServiceApiView):
-    api_key_scopes = {"GET": "read", "POST": "read"}
+    api_key_scopes = {"GET": "read"}  # marking read is a change: refused to every key
 
 
 @extend_schema_view(
@@ -79,7 +79,7 @@ class NotificationReadView(NotificationsApiView):
     @extend_schema(
         summary="Mark a notification read",
         description="Answers the notification, `read_at` set (kept from the first time when it was read already). "
-        "An API key needs `read`.",
+        "Personal API keys cannot.",
         request=None,
         responses={200: NotificationSerializer},
         tags=TAGS,
@@ -93,7 +93,7 @@ class NotificationReadView(NotificationsApiView):
 class NotificationsReadAllView(NotificationsApiView):
     @extend_schema(
         summary="Mark every notification read",
-        description="Answers how many this marked, and the unread count after it (0). An API key needs `read`.",
+        description="Answers how many this marked, and the unread count after it (0). Personal API keys cannot.",
         request=None,
         responses={200: ReadAllSerializer},
         tags=TAGS,
