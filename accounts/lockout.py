@@ -15,6 +15,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.models import UserManager
 from cryptovault.api.errors import error_body
@@ -33,15 +34,37 @@ def username_for_axes(request: HttpRequest, credentials: dict | None) -> str:
 
 
 def lockout_seconds() -> int:
+    """The whole cool-off (AXES_COOLOFF_TIME)."""
     return int(settings.AXES_COOLOFF_TIME.total_seconds())
 
 
-def lockout_message() -> str:
-    minutes = math.ceil(lockout_seconds() / 60)
+def lockout_seconds_left(request: HttpRequest, credentials: dict | None = None) -> int:
+    """Seconds until this client's lock on the account ends: the cool-off counted from the last
+    failure django-axes recorded for the account and this address (attempts refused during the lock
+    are not recorded and do not restart it: AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT is off).
+    The whole cool-off when no record is found (a lock by another handler)."""
+    from axes.models import AccessAttempt
+
+    whole = lockout_seconds()
+    last = (
+        AccessAttempt.objects.filter(username=username_for_axes(request, credentials), ip_address=client_ip(request))
+        .order_by("-attempt_time")
+        .values_list("attempt_time", flat=True)
+        .first()
+    )
+    if last is None:
+        return whole
+    left = (last + settings.AXES_COOLOFF_TIME - timezone.now()).total_seconds()
+    return max(1, min(whole, math.ceil(left)))
+
+
+def lockout_message(seconds: int | None = None) -> str:
+    """What the locked-out client is told; `seconds`: the time left (the whole cool-off by default)."""
+    minutes = math.ceil((lockout_seconds() if seconds is None else seconds) / 60)
     return (
         f"Too many failed sign-ins for this account from your network. Sign-in is locked for "
-        f"{minutes} minutes. If this was not you, reset your password once the lock ends, "
-        f"or ask support to clear it."
+        f"{minutes} minute{'s' if minutes != 1 else ''}. If this was not you, reset your password once "
+        f"the lock ends, or ask support to clear it."
     )
 
 
@@ -69,26 +92,35 @@ def sign_in_succeeded(request: HttpRequest, *, email: str) -> None:
     axes_reset(ip=client_ip(request), username=email)
 
 
-def lockout_state() -> RateLimitState:
-    """The lockout as a limit, for the X-RateLimit-* headers every refused request carries."""
+def lockout_state(seconds_left: int | None = None) -> RateLimitState:
+    """The lockout as a limit, for the X-RateLimit-* headers every refused request carries: the
+    window is the whole cool-off, the reset the time left of it."""
     limit, seconds = settings.AXES_FAILURE_LIMIT, lockout_seconds()
-    return RateLimitState(limit=limit, count=limit + 1, window_seconds=seconds, reset_seconds=seconds)
+    reset = seconds if seconds_left is None else seconds_left
+    return RateLimitState(limit=limit, count=limit + 1, window_seconds=seconds, reset_seconds=reset)
 
 
-def lockout_response(request: HttpRequest, credentials=None, *args, **kwargs) -> HttpResponse:
-    """429 with Retry-After and the rate-limit headers: JSON on the API, an explanation page in the browser."""
+def lockout_response(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """429 with Retry-After and the rate-limit headers: JSON on the API, an explanation page in the browser.
+
+    django-axes calls it with (request, original_response, credentials), or (request, credentials)
+    from its async middleware: the credentials are whichever argument is a dict.
+    """
     response: HttpResponse
+    given = [arg for arg in (*args, kwargs.get("credentials")) if isinstance(arg, dict)]
+    credentials = given[0] if given else getattr(request, "axes_credentials", None)
+    left = lockout_seconds_left(request, credentials)
     if request.path.startswith("/api/"):
-        response = JsonResponse(error_body(detail=lockout_message(), code="account_locked"), status=429)
+        response = JsonResponse(error_body(detail=lockout_message(left), code="account_locked"), status=429)
     else:
         response = render(
             request,
             "error.html",
-            {"status": 429, "title": "Sign-in locked", "message": lockout_message()},
+            {"status": 429, "title": "Sign-in locked", "message": lockout_message(left)},
             status=429,
         )
     # Kept on the request too, so ApiHeadersMiddleware writes the same state on API answers.
-    state = rate_limit_record(request, [lockout_state()]) or lockout_state()
+    state = rate_limit_record(request, [lockout_state(left)]) or lockout_state(left)
     for header, value in state.headers().items():
         response[header] = value
     response["Retry-After"] = str(state.reset_seconds)

@@ -317,7 +317,6 @@ EXCLUDED["v1:security:withdrawal-address"] = (
 )
 
 
-
 # --- security: IP allowlist ------------------------------------------------------------------------------
 def an_ip_allowlist_entry(user: User) -> Model:
     """An entry holding the test client's address (127.0.0.1), so the owner's own requests are allowed."""

@@ -217,8 +217,10 @@ def outsider_jwt(outsider) -> APIClient:
 
 @pytest.fixture
 def staff_jwt(staff_user) -> APIClient:
+    """The superuser signed in with a JWT and a code: staff endpoints need 2FA, as the admin."""
+    turn_on_totp(staff_user)
     client = APIClient()
-    sign_in(client, staff_user.email)
+    sign_in(client, staff_user.email, otp_code=unused_totp_code(staff_user))
     return client
 
 

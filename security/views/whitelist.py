@@ -117,6 +117,16 @@ def _code_on_field(action: Callable[[dict], Any]) -> Callable[[dict], Any]:
     return wrapped
 
 
+MODE_VALUE_INVALID = (
+    "That was not a choice of on or off for whitelist-only withdrawals, so nothing changed. Use the button below."
+)
+
+
+def _mode_form(user) -> ModeForm:
+    """The mode form offering the switch to the other state (its hidden value is what the button sends)."""
+    return ModeForm(initial={"whitelist_only": "off" if user.withdrawal_whitelist_only else "on"})
+
+
 def _page(request: HttpRequest, *, add_form: WithdrawalAddressForm | None = None, mode_form: ModeForm | None = None):
     now = timezone.now()
     turns_off_at = whitelist_only_turns_off_at(request.user, now)
@@ -135,8 +145,7 @@ def _page(request: HttpRequest, *, add_form: WithdrawalAddressForm | None = None
         {
             "rows": rows,
             "form": add_form or WithdrawalAddressForm(),
-            "mode_form": mode_form
-            or ModeForm(initial={"whitelist_only": "off" if request.user.withdrawal_whitelist_only else "on"}),
+            "mode_form": mode_form or _mode_form(request.user),
             "turns_off_at": turns_off_at and local_moment(turns_off_at, request.user),
             "two_factor": two_factor_enabled(request.user),
             "now": now,
@@ -232,4 +241,10 @@ def whitelist_mode_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.warning(request, "Whitelist-only withdrawals are off: withdrawals may go to any valid address.")
         return redirect("security:withdrawal_addresses")
+    if "whitelist_only" in form.errors:
+        # A hidden field: its own error would not show, and the bad value would stay in the form, so the
+        # button would send it again. Said above the form, whose button sends a valid value again.
+        form.data = form.data.copy()
+        form.data["whitelist_only"] = _mode_form(request.user).initial["whitelist_only"]
+        form.add_error(None, MODE_VALUE_INVALID)
     return _page(request, mode_form=form)

@@ -12,13 +12,13 @@ from accounts.services.roles import ADMIN, role_assign
 from tests.accounts.helpers import lock_out
 from tests.factories import TEST_ACTOR, UserFactory
 from tests.fakes.authenticator import turn_on_totp, verify_email_of
+from tests.helpers import admin_signed_in
 
 
 @pytest.fixture
 def support_client(support) -> APIClient:
-    client = APIClient()
-    client.force_login(support)
-    return client
+    """Signed in with the second factor staff endpoints demand (as the admin)."""
+    return admin_signed_in(APIClient(), support)
 
 
 @pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_a_staff_member_without_the_view_permission_is_refused(owner_api_client,
 
 @pytest.mark.django_db
 def test_admins_read_accounts_too(api_client, owner):
-    api_client.force_login(role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com"), role=ADMIN))
+    admin_signed_in(api_client, role_assign(actor=TEST_ACTOR, user=UserFactory(email="ada@example.com"), role=ADMIN))
     assert api_client.get(f"/api/v1/auth/users/{owner.pk}/").status_code == 200
 
 

@@ -56,6 +56,32 @@ def test_after_five_wrong_passwords_even_the_right_one_is_refused_with_an_explan
 
 
 @pytest.mark.django_db
+def test_the_time_left_counts_down_from_the_last_failure_and_refused_attempts_do_not_restart_it(
+    client, api_client, locked_out
+):
+    import time_machine
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        page = sign_in(client, locked_out.email, PASSWORD)
+        api = api_client.post(
+            "/api/v1/auth/token/",
+            {"email": locked_out.email, "password": PASSWORD},
+            format="json",
+            REMOTE_ADDR=ATTACKER,
+        )
+    for answer in (page, api):
+        assert answer.status_code == 429
+        assert 2990 <= int(answer["Retry-After"]) <= 3000, answer["Retry-After"]
+        assert answer["X-RateLimit-Reset"] == answer["Retry-After"]
+    assert "50 minutes" in page.text
+    with time_machine.travel(timezone.now() + timedelta(minutes=59, seconds=30)):
+        last = sign_in(client, locked_out.email, PASSWORD)
+    assert last.status_code == 429 and int(last["Retry-After"]) <= 30
+    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+        assert sign_in(client, locked_out.email, PASSWORD).status_code == 302, "the lock ended on time"
+
+
+@pytest.mark.django_db
 def test_the_api_token_endpoint_is_locked_for_the_same_account_and_client(client, api_client, locked_out):
     answer = api_client.post(
         "/api/v1/auth/token/", {"email": locked_out.email, "password": PASSWORD}, format="json", REMOTE_ADDR=ATTACKER

@@ -4,7 +4,6 @@ command can never store or decide the same input differently."""
 from __future__ import annotations
 
 import re
-
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 

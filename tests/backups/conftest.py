@@ -71,17 +71,19 @@ def client_with_role(email: str, role: str):
 
     from accounts.services.roles import role_assign
     from tests.factories import TEST_ACTOR, UserFactory
+    from tests.fakes.authenticator import turn_on_totp, unused_totp_code
     from tests.helpers import sign_in
 
-    role_assign(actor=TEST_ACTOR, user=UserFactory(email=email), role=role)
+    user = role_assign(actor=TEST_ACTOR, user=UserFactory(email=email), role=role)
+    turn_on_totp(user)  # staff endpoints need 2FA given at sign-in, as the admin (cryptovault.admin_gate)
     client = APIClient()
-    sign_in(client, email)
+    sign_in(client, email, otp_code=unused_totp_code(user))
     return client
 
 
 @pytest.fixture
 def admin_api(db):
-    """An admin by role (every permission, staff, not a superuser), signed in with a JWT."""
+    """An admin by role (every permission, staff, not a superuser), signed in with a JWT and a code."""
     return client_with_role("ops-admin@example.com", "admin")
 
 

@@ -169,6 +169,16 @@ def test_turning_whitelist_only_off_needs_a_code_and_on_again_does_not(browser, 
     assert secured_owner.withdrawal_whitelist_only is True
 
 
+@pytest.mark.parametrize("value", ["", "True", "maybe"])
+def test_a_mode_value_that_is_not_on_or_off_is_said_and_the_button_works_again(browser, secured_owner, value):
+    answer = browser.post(f"{URL}mode/", {"whitelist_only": value, "otp_code": unused_totp_code(secured_owner)})
+    assert answer.status_code == 200
+    assert "nothing changed" in text(answer)
+    assert 'name="whitelist_only" value="off"' in answer.content.decode(), "the button sends a valid value again"
+    secured_owner.refresh_from_db()
+    assert secured_owner.withdrawal_whitelist_only is True
+
+
 def test_once_the_cooldown_is_over_the_page_says_whitelist_only_is_off(browser, secured_owner, settings):
     settings.WITHDRAWAL_ADDRESS_COOLDOWN_HOURS = 24
     browser.post(f"{URL}mode/", {"whitelist_only": "off", "otp_code": unused_totp_code(secured_owner)})

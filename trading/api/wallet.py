@@ -148,6 +148,7 @@ class WithdrawalDetailView(WalletApiView):
 
 class WithdrawalCancelView(WalletApiView):
     api_key_scopes = WITHDRAW_API_KEY_SCOPES
+
     @extend_schema(
         summary="Cancel a pending withdrawal",
         operation_id="wallet_withdrawals_cancel",

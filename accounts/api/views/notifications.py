@@ -3,7 +3,8 @@
 The list is the page's list: the same selector (the read gate), the same FilterSet (`unread`,
 `category`, `priority`), the same page size. Another user's notification is not found (404).
 An API key with the `read` scope lists them; no API key marks them read: a leaked read-only key
-must not clear the owner's unread security alerts (no scope fits, so keys are refused, 403). New notifications arrive live on /ws/events as `notification` events.
+must not clear the owner's unread security alerts (no scope fits, so keys are refused, 403).
+New notifications arrive live on /ws/events as `notification` events.
 """
 
 from __future__ import annotations
