@@ -11,7 +11,9 @@ The gate takes the actor, not the request: pages turn its errors into redirects 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +22,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp.models import Device
 
-from accounts.errors import EmailNotVerified, StepUpRequired, TwoFactorSetupRequired
+from accounts.errors import EmailNotVerified, InvalidCode, StepUpRequired, TwoFactorSetupRequired
 from accounts.models import User
 from accounts.next_url import with_next
 from accounts.selectors import two_factor_enabled
@@ -92,3 +94,21 @@ def sensitive_page(*, needs_verified_email: bool = True, needs_two_factor: bool 
         return wrapped
 
     return decorator
+
+
+CODE_NEEDED = "Enter a current code from your second factor to confirm it is you."
+
+
+def second_factor_errors_on_code_field(action: Callable[[dict], Any]) -> Callable[[dict], Any]:
+    """For a page form with an `otp_code` field: the gate's "prove it is you" errors shown beside it."""
+
+    @wraps(action)
+    def wrapped(data: dict) -> Any:
+        try:
+            return action(data)
+        except StepUpRequired as exc:
+            raise StepUpRequired(CODE_NEEDED, field="otp_code") from exc
+        except InvalidCode as exc:
+            raise InvalidCode(exc.message, field="otp_code") from exc
+
+    return wrapped

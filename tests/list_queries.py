@@ -94,7 +94,7 @@ LIST_ROUTES: list[ListRoute] = [
     ListRoute("v1:auth-sessions", add_row=a_browser_session, queries=3),
     ListRoute("accounts:api_keys", add_row=an_api_key, queries=1, rows=b'data-testid="api-key-row"'),
     ListRoute("v1:auth-api-keys", add_row=an_api_key, queries=3),
-    ListRoute("v1:auth-users", add_row=an_account, queries=4, who="staff"),
+    ListRoute("v1:auth-users", add_row=an_account, queries=5, who="staff"),  # + the staff second-factor check
     ListRoute(
         "admin:accounts_user_changelist", add_row=an_account, queries=5, who="staff", rows=b'class="action-checkbox"'
     ),
@@ -281,7 +281,7 @@ def a_backup(staff: User) -> Any:
 
 
 LIST_ROUTES += [
-    ListRoute("v1:backups:backup-list", add_row=a_backup, queries=3, who="staff"),
+    ListRoute("v1:backups:backup-list", add_row=a_backup, queries=4, who="staff"),  # + the staff second-factor check
     ListRoute(
         "admin:backups_backup_changelist", add_row=a_backup, queries=11, who="staff", rows=b'class="action-checkbox"'
     ),

@@ -23,21 +23,7 @@ from pathlib import Path
 import numpy as np
 from django.core.exceptions import ValidationError
 
-SECONDS = {
-    "1m": 60,
-    "3m": 180,
-    "5m": 300,
-    "15m": 900,
-    "30m": 1_800,
-    "1h": 3_600,
-    "2h": 7_200,
-    "4h": 14_400,
-    "6h": 21_600,
-    "8h": 28_800,
-    "12h": 43_200,
-    "1d": 86_400,
-    "1w": 604_800,
-}
+from exchanges.market.timeframes import SECONDS
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,15 +164,14 @@ def load_candles(
     """
     from django.conf import settings
 
-    from exchanges.market.candles import SECONDS as STORED_SECONDS
     from exchanges.market.candles import candles_for
 
-    if timeframe not in STORED_SECONDS:
+    if timeframe not in SECONDS:
         raise ValidationError({"timeframe": f"Unknown timeframe {str(timeframe)[:16]!r}."})
     start_ms, end_ms = _ms(start), _ms(end)
     if start_ms is None or end_ms is None or start_ms > end_ms:
         raise ValidationError({"start": "The start must be before the end."})
-    page_ms = (settings.MARKET_MAX_CANDLES - 1) * STORED_SECONDS[timeframe] * 1000
+    page_ms = (settings.MARKET_MAX_CANDLES - 1) * SECONDS[timeframe] * 1000
     rows: list = []
     cursor = start_ms
     while cursor <= end_ms:

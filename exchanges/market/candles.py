@@ -44,25 +44,11 @@ from exchanges.market.data import (
     read_candles,
 )
 from exchanges.market.symbols import market_symbols, parse_symbol
+from exchanges.market.timeframes import SECONDS
 from exchanges.models import Candle
 
 TIMEFRAMES = ("5m", "15m", "1h", "4h", "1d", "1w")
-# What may be stored (what exchanges serve); the six above are what we serve.
-SECONDS = {
-    "1m": 60,
-    "3m": 180,
-    "5m": 300,
-    "15m": 900,
-    "30m": 1_800,
-    "1h": 3_600,
-    "2h": 7_200,
-    "4h": 14_400,
-    "6h": 21_600,
-    "8h": 28_800,
-    "12h": 43_200,
-    "1d": 86_400,
-    "1w": 604_800,
-}
+# What may be stored (what exchanges serve, `timeframes.SECONDS`); the six above are what we serve.
 WEEK_OFFSET = 4 * 86_400  # 1970-01-01 was a Thursday; weeks open on Monday 1970-01-05
 DEFAULT_BARS = 500  # without start or days: the latest bars
 BATCH = 5_000

@@ -9,7 +9,6 @@ so bad input and a refused code come back as form errors, never a 500.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -21,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.errors import InvalidCode, StepUpRequired
+from accounts.gates import second_factor_errors_on_code_field
 from accounts.selectors import two_factor_enabled
 from cryptovault.pages import page_actor, submit
 from security.addresses.networks import ASSETS, NETWORKS, Network
@@ -34,7 +33,6 @@ from security.services.whitelist import whitelist_mode_set, withdrawal_address_a
 
 CODE_ATTRS = {"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off", "spellcheck": "false"}
 CODE_HELP = "From your authenticator app or text message, or a recovery code."
-CODE_NEEDED = "Enter a current code from your second factor to confirm it is you."
 
 
 def _code_field() -> forms.CharField:
@@ -103,20 +101,6 @@ class ModeForm(forms.Form):
     otp_code = _code_field()
 
 
-def _code_on_field(action: Callable[[dict], Any]) -> Callable[[dict], Any]:
-    """The service's "prove it is you" errors shown next to the code field."""
-
-    def wrapped(data: dict) -> Any:
-        try:
-            return action(data)
-        except StepUpRequired as exc:
-            raise StepUpRequired(CODE_NEEDED, field="otp_code") from exc
-        except InvalidCode as exc:
-            raise InvalidCode(exc.message, field="otp_code") from exc
-
-    return wrapped
-
-
 MODE_VALUE_INVALID = (
     "That was not a choice of on or off for whitelist-only withdrawals, so nothing changed. Use the button below."
 )
@@ -164,7 +148,7 @@ def withdrawal_addresses(request: HttpRequest) -> HttpResponse:
     added = submit(
         request,
         form,
-        _code_on_field(
+        second_factor_errors_on_code_field(
             lambda data: withdrawal_address_add(
                 actor=page_actor(request),
                 asset=data["asset"],
@@ -196,7 +180,7 @@ def withdrawal_address_remove_view(request: HttpRequest, address_id: int) -> Htt
     removed = submit(
         request,
         form,
-        _code_on_field(
+        second_factor_errors_on_code_field(
             lambda data: withdrawal_address_remove(
                 actor=page_actor(request), address=address, otp_code=data["otp_code"]
             )
@@ -219,7 +203,7 @@ def whitelist_mode_view(request: HttpRequest) -> HttpResponse:
     changed = submit(
         request,
         form,
-        _code_on_field(
+        second_factor_errors_on_code_field(
             lambda data: whitelist_mode_set(
                 actor=page_actor(request), whitelist_only=data["whitelist_only"], otp_code=data["otp_code"]
             )

@@ -112,6 +112,9 @@ def test_new_recovery_codes_need_two_factor_on_and_a_fresh_proof_and_replace_the
     assert off.status_code == 403 and off.json()["code"] == "two_factor_required"
 
     old_codes = turn_on_totp(owner)
+    # Adding a second factor ends the access tokens issued before it
+    # (tests/accounts/test_hardening_second_factor.py): sign in again, a while ago.
+    client = signed_in_a_while_ago(owner)
     stale = client.post("/api/v1/auth/2fa/recovery-codes/", {}, format="json")
     assert stale.status_code == 403 and stale.json()["code"] == "step_up_required"
     fresh = client.post("/api/v1/auth/2fa/recovery-codes/", {"otp_code": unused_totp_code(owner)}, format="json")

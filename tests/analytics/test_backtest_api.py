@@ -4,11 +4,17 @@ compare, cancel; bad input is a 400 naming each field; another user's backtest i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.services.api_keys import api_key_create
 from analytics.models import Backtest
+from exchanges.market.candles import import_candles_csv
+from exchanges.market.data import fixture_path
 from tests.analytics.backtest_jobs import create, import_daily, run
 from tests.factories import TEST_ACTOR
 
@@ -73,6 +79,11 @@ def test_a_backtest_is_queued_with_202_and_read_back_with_its_results(
         ({"symbol": "NOPE"}, "symbol", "We do not follow"),
         ({"execution": {"sizing": "yolo"}}, "execution.sizing", "Use one of"),
         ({"kind": "optimisation", "search": {"space": {"fast": [40], "slow": [20]}}}, "search.space", "No combination"),
+        (
+            {"kind": "optimisation", "search": {"space": {"fast": {"min": 2, "max": 50, "step": 0}, "slow": [100]}}},
+            "search.space",
+            "fast: give min <= max and a positive step.",
+        ),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(daily_btc, owner_jwt, change, field, words):
@@ -81,6 +92,29 @@ def test_bad_input_is_a_400_naming_the_field(daily_btc, owner_jwt, change, field
     errors = answer.json()["errors"]
     assert words in " ".join(errors[field]), errors
     assert not Backtest.objects.exists()
+
+
+def test_a_bare_end_date_is_the_whole_day_as_on_the_page_and_the_command(
+    owner, owner_jwt, django_capture_on_commit_callbacks
+):
+    """4h candles: a bare end date takes the day's last candle (20:00) in, as the page and `manage.py backtest` do."""
+    import_candles_csv(path=fixture_path("BTC/USDT", "4h"), symbol="BTC/USDT", timeframe="4h")
+    body = BODY | {"timeframe": "4h", "start": "2024-02-01", "end": "2024-03-31"}
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = owner_jwt.post(URL, body, format="json")
+    assert answer.status_code == 202, answer.content
+    detail = owner_jwt.get(f"{URL}{answer.json()['id']}/").json()
+    assert detail["end"] == "2024-03-31T23:59:59Z"
+    assert detail["results"]["last_time"] == datetime(2024, 3, 31, 20, tzinfo=UTC).timestamp() * 1000
+
+    call_command(
+        "backtest", "--user", owner.email, "--strategy", "sma_cross", "--param", "fast=10", "--param", "slow=30",
+        "--symbol", "BTC/USDT", "--timeframe", "4h", "--start", "2024-02-01", "--end", "2024-03-31",
+        "--fee", "0.001", "--slippage", "fixed", "--slippage-bps", "5", stdout=StringIO(),
+    )  # fmt: skip
+    command = Backtest.objects.exclude(pk=detail["id"]).get()
+    assert command.end == datetime(2024, 3, 31, 23, 59, 59, tzinfo=UTC)
+    assert command.results["metrics"]["final_equity"] == detail["results"]["metrics"]["final_equity"]
 
 
 def test_the_list_is_yours_newest_first_and_takes_the_pages_filters(

@@ -84,6 +84,9 @@ def test_refused_input_names_each_field_and_stores_nothing(daily_btc, owner):
         backtest("--strategy", "sma_cross", "--param", "fast=40", "--param", "slow=20", "--fee", "0.5")
     assert "params.fast: The fast period (40) must be shorter than the slow one (20)." in str(refused.value)
     assert "execution.fee:" in str(refused.value)
+    with pytest.raises(CommandError) as zero_step:
+        backtest("--strategy", "sma_cross", "--optimise", "--grid", "fast=5:50:0", "--grid", "slow=100")
+    assert "search.space: fast: give min <= max and a positive step." in str(zero_step.value)
     with pytest.raises(CommandError, match="No account"):
         call_command("backtest", "--user", "nobody@example.com", "--strategy", "sma_cross", *RANGE)
     assert not Backtest.objects.exists()

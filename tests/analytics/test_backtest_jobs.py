@@ -15,9 +15,13 @@ from django.core.exceptions import ValidationError
 
 from analytics.backtest.candles import load_candles
 from analytics.backtest.engine import run_backtest
+from analytics.backtest.jobs import search_sets
+from analytics.backtest.strategies import get_strategy
 from analytics.errors import BacktestNotActive
 from analytics.models import Backtest
 from analytics.services import PROGRESS_HOOKS, backtest_cancel
+from exchanges.market.candles import import_candles_csv
+from exchanges.market.data import fixture_path
 from exchanges.models import Candle
 from security.models import AuditEvent
 from tests.analytics.backtest_jobs import END, START, create, import_daily, run
@@ -75,6 +79,52 @@ def test_a_search_is_checked_too(daily_btc, owner):
     )
     windows = refused(owner, kind="walk_forward", params={}, search={"space": {"fast": [5]}, "train": 1, "test": 5000})
     assert set(windows) >= {"search.train"}
+
+
+def test_any_range_the_loader_serves_passes_the_candle_check(owner):
+    """1d stored since 2017 and 4h only since 2024 (as the demo imports them): a 1d range of 2022 and a 1w range
+    of 2018-2020 (aggregated from 1d) are accepted and load; a range with no candle names the span served."""
+    import_daily("BTC")
+    import_candles_csv(path=fixture_path("BTC/USDT", "4h"), symbol="BTC/USDT", timeframe="4h")
+    daily = create(owner, start=datetime(2022, 1, 1, tzinfo=UTC), end=datetime(2023, 1, 1, tzinfo=UTC))
+    weekly = create(owner, timeframe="1w", start=datetime(2018, 1, 1, tzinfo=UTC), end=datetime(2021, 1, 1, tzinfo=UTC))
+    for backtest in (daily, weekly):
+        served = load_candles(backtest.symbol, backtest.timeframe, backtest.start, backtest.end)
+        assert served.time[0] == backtest.start.timestamp() * 1000
+    no_candles = refused(owner, start=datetime(2030, 1, 1, tzinfo=UTC), end=datetime(2030, 6, 1, tzinfo=UTC))
+    assert "No 1d candles of BTC/USDT are stored" in no_candles["start"][0]
+    assert "Stored: 2017-08-17 to 2026-01-0" in no_candles["start"][0]
+    before_4h = refused(
+        owner, timeframe="4h", start=datetime(2022, 1, 1, tzinfo=UTC), end=datetime(2023, 1, 1, tzinfo=UTC)
+    )
+    assert "Stored: 2024-01-07 to 2026-01-06." in before_4h["start"][0]
+    assert Backtest.objects.count() == 2
+
+
+def test_a_random_search_draws_only_on_the_step_of_a_range(daily_btc, owner):
+    space = {"fast": {"min": 10, "max": 50, "step": 10}, "slow": {"min": 100, "max": 200, "step": 50}}
+    search = {"method": "random", "count": 8, "seed": 3, "space": space}
+    sets = search_sets(get_strategy("sma_cross"), {}, search, limit=1000)
+    assert len(sets) == 8 == len({(s["fast"], s["slow"]) for s in sets})
+    assert all(s["fast"] in (10, 20, 30, 40, 50) and s["slow"] in (100, 150, 200) for s in sets)
+    # More draws than the stepped space holds: every set once, and the job says how many.
+    backtest = create(owner, kind="optimisation", params={}, search=search | {"count": 40})
+    assert backtest.search["sets"] == 15
+    reals = search_sets(
+        get_strategy("bollinger_breakout"),
+        {},
+        {"method": "random", "count": 6, "seed": 1, "space": {"k": {"min": 1, "max": 3, "step": 0.5}}},
+        limit=1000,
+    )
+    assert sorted(s["k"] for s in reals) == [1.0, 1.5, 2.0, 2.5, 3.0]
+
+
+@pytest.mark.parametrize("method", ["grid", "random"])
+@pytest.mark.parametrize("step", [0, -1])
+def test_a_range_step_must_be_positive(daily_btc, owner, method, step):
+    search = {"method": method, "count": 5, "space": {"fast": {"min": 2, "max": 50, "step": step}, "slow": [100]}}
+    errors = refused(owner, kind="optimisation", params={}, search=search)
+    assert errors["search.space"] == ["fast: give min <= max and a positive step."]
 
 
 # --- a single run ---------------------------------------------------------------------------------------

@@ -386,7 +386,7 @@ def test_a_market_buy_by_quote_amount_that_trades_twice_records_both_trades_and_
         ],
     }
 
-    with live._exchange(account) as (_spec, client):
+    with live.exchange_session(account) as (_spec, client):
         client.load_markets()
         remote = client.parse_order(answer, client.market("BTC/USDT"))
         live._reconcile(client, order, remote, trades=remote["trades"], actor=TEST_ACTOR)

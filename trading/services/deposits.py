@@ -51,7 +51,7 @@ class DepositAddress:
 @protected_action("deposit.address")
 def deposit_address(*, actor: Actor, account: TradingAccount, asset: str, network: str) -> DepositAddress:
     """The exchange account's deposit address for `asset` on `network`, as the exchange gives it."""
-    from trading.services.live import _exchange, _KeysUnreadable
+    from trading.services.live import KeysUnreadable, exchange_session
 
     if account.is_paper:
         raise NoDepositAddress()
@@ -59,7 +59,7 @@ def deposit_address(*, actor: Actor, account: TradingAccount, asset: str, networ
         raise AccountInactive()
     chain = chains.network(asset, network)
     try:
-        with _exchange(account) as (spec, client):
+        with exchange_session(account) as (spec, client):
             try:
                 answer = client.fetch_deposit_address(chain.asset, {"network": chain.ccxt_network})
             except Exception as error:  # never a 500: the exchange could not answer now
@@ -69,7 +69,7 @@ def deposit_address(*, actor: Actor, account: TradingAccount, asset: str, networ
                     f"{spec.name} did not give a deposit address for {chain} now. {_deposit_words(reason)}",
                     reason=type(error).__name__,
                 ) from None
-    except _KeysUnreadable:
+    except KeysUnreadable:
         raise DepositAddressUnavailable(
             "The connection's keys cannot be read (the encryption key that sealed them is gone). Enter them again.",
             reason="keys_unreadable",

@@ -166,19 +166,20 @@ def _unsettled() -> Q:
 # The client -------------------------------------------------------------------------------------------
 
 
-class _KeysUnreadable(Exception):
-    pass
+class KeysUnreadable(Exception):
+    """The connection's sealed keys could not be opened (a rotated-away encryption key)."""
 
 
 @contextmanager
-def _exchange(account: TradingAccount) -> Iterator[tuple[ExchangeSpec, ccxt.Exchange]]:
+def exchange_session(account: TradingAccount) -> Iterator[tuple[ExchangeSpec, ccxt.Exchange]]:
+    """The exchange account's ccxt client with its keys opened, for orders, syncs and the wallet."""
     connection = account.connection
     assert connection is not None, "exchange accounts have a connection"
     spec = exchange_spec(connection.exchange)
     try:
         credentials = open_credentials(connection)
     except DecryptionError as exc:
-        raise _KeysUnreadable() from exc
+        raise KeysUnreadable() from exc
     client = exchange_client(spec, credentials, sandbox=connection.sandbox)
     try:
         yield spec, client
@@ -264,7 +265,7 @@ def live_submit(*, order: Order, actor: Actor | None = None) -> Order:
         order = Order.objects.select_related("account__connection").get(pk=order.pk)  # its reservation moved
     account = order.account
     try:
-        with _exchange(account) as (spec, client):
+        with exchange_session(account) as (spec, client):
             try:
                 client.load_markets()
                 kind, amount, price, params = _create_args(client, order)
@@ -281,7 +282,7 @@ def live_submit(*, order: Order, actor: Actor | None = None) -> Order:
                     _log("exchange order call failed", spec, refusal, error, order_id=order.pk)
                 else:
                     return _placed(client, spec, order, remote, actor=actor)
-    except _KeysUnreadable:
+    except KeysUnreadable:
         refusal = xe.Refusal(code=xe.INVALID_KEY, message=KEYS_UNREADABLE)
     if not refusal.known:
         Order.objects.filter(pk=order.pk, status__in=OPEN_STATUSES).update(
@@ -310,13 +311,13 @@ def _other_leg_withdrawn(order: Order, *, actor: Actor) -> bool:
     for other in sent:
         try:
             account = TradingAccount.objects.select_related("connection").get(pk=other.account_id)
-            with _exchange(account) as (spec, client):
+            with exchange_session(account) as (spec, client):
                 other.account = account
                 try:
                     _cancel_there_then_here(client, spec, other, actor=actor, handed_to=order)
                 finally:
                     _refresh_locks(client, spec, other)
-        except (OrderNotCancellable, xe.ExchangeCallFailed, _KeysUnreadable) as error:
+        except (OrderNotCancellable, xe.ExchangeCallFailed, KeysUnreadable) as error:
             logger.info("OCO leg %s waits: its other leg was not cancelled (%s)", order.pk, type(error).__name__)
             Order.objects.filter(pk=order.pk, status__in=OPEN_STATUSES, reject_reason=SENDING_NOTE).update(
                 reject_reason="", updated_at=timezone.now()
@@ -602,14 +603,14 @@ def live_cancel(*, order: Order, actor: Actor | None = None) -> Order:
             return locked
     account = TradingAccount.objects.select_related("connection").get(pk=locked.account_id)
     try:
-        with _exchange(account) as (spec, client):
+        with exchange_session(account) as (spec, client):
             for leg in sent:
                 leg.account = account
                 try:
                     _cancel_there_then_here(client, spec, leg, actor=actor)
                 finally:  # what the exchange holds for the account changed (freed, or spent by a fill)
                     _refresh_locks(client, spec, leg)
-    except _KeysUnreadable:
+    except KeysUnreadable:
         raise xe.ExchangeCallFailed(xe.Refusal(code=xe.INVALID_KEY, message=KEYS_UNREADABLE)) from None
     return Order.objects.get(pk=order.pk)
 
@@ -695,21 +696,21 @@ def account_sync(*, actor: Actor, account: TradingAccount) -> SyncResult:
         raise AccountInactive()
     result = SyncResult(account_id=account.pk)
     try:
-        with _exchange(account) as (spec, client):
+        with exchange_session(account) as (spec, client):
             try:
                 client.load_markets()
                 lagging = _sync_orders(client, spec, account, result, actor=actor)
-                result.adjustments = _sync_balances(account, client.fetch_balance(), spec=spec)
+                result.adjustments = sync_balances(account, client.fetch_balance(), spec=spec)
                 if lagging:
                     # Trades our ledger could not take before it knew the money the exchange had: again,
                     # now that it does (what they double-count, the next balance read adjusts back).
                     _sync_orders(client, spec, account, result, actor=actor, only=lagging)
-                    result.adjustments += _sync_balances(account, client.fetch_balance(), spec=spec)
+                    result.adjustments += sync_balances(account, client.fetch_balance(), spec=spec)
             except Exception as error:
                 refusal = xe.order_refusal(spec.id, error)
                 _log("exchange account sync failed", spec, refusal, error, account_id=account.pk)
                 result.problems.append(_sync_message(refusal))
-    except _KeysUnreadable:
+    except KeysUnreadable:
         result.problems.append(KEYS_UNREADABLE)
     now = timezone.now()
     result.ok = not result.problems
@@ -781,7 +782,7 @@ def _refresh_locks(client: ccxt.Exchange, spec: ExchangeSpec, order: Order) -> N
     """A resting order's funds are held by the exchange now: show it at once, not at the next sync."""
     try:
         answer = client.fetch_balance()
-        _sync_balances(order.account, answer, spec=spec, only={order.base_asset, order.quote_asset})
+        sync_balances(order.account, answer, spec=spec, only={order.base_asset, order.quote_asset})
     except Exception as error:  # best effort: the sync reads them again anyway
         _log("balance read after an order failed", spec, xe.order_refusal(spec.id, error), error, order_id=order.pk)
 
@@ -797,7 +798,7 @@ def _prices_now() -> dict:
         return {}
 
 
-def _sync_balances(account: TradingAccount, answer: dict, *, spec: ExchangeSpec, only: set[str] | None = None) -> int:
+def sync_balances(account: TradingAccount, answer: dict, *, spec: ExchangeSpec, only: set[str] | None = None) -> int:
     """Totals to the exchange's (adjustment entries), locks to what is held there and here. Entries written."""
     totals = {asset: _d(value) for asset, value in (answer.get("total") or {}).items() if value is not None}
     used = {asset: _d(value) for asset, value in (answer.get("used") or {}).items() if value is not None}

@@ -428,7 +428,7 @@ def client_id(withdrawal: Withdrawal) -> str:
 
 
 def _send(actor: Actor, withdrawal: Withdrawal) -> None:
-    from trading.services.live import _exchange, _KeysUnreadable
+    from trading.services.live import KeysUnreadable, exchange_session
 
     account = withdrawal.account
     connection = account.connection
@@ -446,7 +446,7 @@ def _send(actor: Actor, withdrawal: Withdrawal) -> None:
     if withdrawal.memo:
         params["tag"] = withdrawal.memo
     try:
-        with _exchange(account) as (spec, client):
+        with exchange_session(account) as (spec, client):
             try:
                 remote = client.withdraw(withdrawal.asset, plain_amount(withdrawal.amount), withdrawal.address, params)
             except Exception as error:  # every failure is a refusal or an unknown outcome, never a 500
@@ -471,7 +471,7 @@ def _send(actor: Actor, withdrawal: Withdrawal) -> None:
                 exchange_withdrawal_id=exchange_id,
             )
             _refresh_balance(client, spec, account, withdrawal.asset, withdrawal_id=withdrawal.pk)
-    except _KeysUnreadable:
+    except KeysUnreadable:
         _fail(actor, withdrawal, "The connection's keys cannot be read; enter them again. Nothing was sent.")
 
 
@@ -514,10 +514,10 @@ def withdrawal_refusal(error: Exception) -> tuple[bool, str]:
 def _refresh_balance(client: Any, spec: Any, account: TradingAccount, asset: str, *, withdrawal_id: int) -> None:
     """The exchange changed the account's balance: read it now rather than at the next sync (best effort:
     a failure is logged, the next sync corrects it, and the held-back amount covers it meanwhile)."""
-    from trading.services.live import _sync_balances
+    from trading.services.live import sync_balances
 
     try:
-        _sync_balances(account, client.fetch_balance(), spec=spec, only={asset})
+        sync_balances(account, client.fetch_balance(), spec=spec, only={asset})
     except Exception as error:
         logger.warning(
             "balance read after a withdrawal failed; the next sync corrects it",
@@ -577,7 +577,7 @@ def withdrawals_track(*, actor: Actor) -> int:
 
 def withdrawals_track_account(*, actor: Actor, account: TradingAccount) -> int:
     """Ask the exchange about `account`'s submitted withdrawals (one listing per asset); how many finished."""
-    from trading.services.live import _exchange, _KeysUnreadable
+    from trading.services.live import KeysUnreadable, exchange_session
 
     mine = list(Withdrawal.objects.filter(account=account, status=WithdrawalStatus.SUBMITTED).order_by("id"))
     if not mine:
@@ -588,7 +588,7 @@ def withdrawals_track_account(*, actor: Actor, account: TradingAccount) -> int:
         by_asset[withdrawal.asset].append(withdrawal)
     finished = 0
     try:
-        with _exchange(account) as (spec, client):
+        with exchange_session(account) as (spec, client):
             for asset, rows in sorted(by_asset.items()):
                 remote = _listing(client, spec, account, asset, rows)
                 if remote is None:
@@ -606,7 +606,7 @@ def withdrawals_track_account(*, actor: Actor, account: TradingAccount) -> int:
                 if answered:
                     _refresh_balance(client, spec, account, asset, withdrawal_id=rows[0].pk)
                 finished += answered
-    except _KeysUnreadable:
+    except KeysUnreadable:
         return finished
     return finished
 

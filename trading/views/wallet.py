@@ -9,7 +9,6 @@ FilterSet with the API (`trading.filters.WithdrawalFilterSet`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -21,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.errors import InvalidCode, StepUpRequired
+from accounts.gates import second_factor_errors_on_code_field
 from cryptovault.errors import DomainError
 from cryptovault.pages import add_domain_error, add_validation_error, filters_applied, page_actor, submit
 from security.addresses.networks import ASSETS, NETWORKS
@@ -35,7 +34,6 @@ from trading.wallet_selectors import address_choices, wallet_accounts, withdrawa
 
 LIST_SIZE = 50
 CODE_ATTRS = {"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off", "spellcheck": "false"}
-CODE_NEEDED = "Enter a current code from your second factor to confirm it is you."
 
 
 def _network_choices() -> list[tuple[str, str]]:
@@ -122,18 +120,6 @@ class DepositAddressForm(forms.Form):
         ]
 
 
-def _code_on_field(action: Callable[[dict], Any]) -> Callable[[dict], Any]:
-    def wrapped(data: dict) -> Any:
-        try:
-            return action(data)
-        except StepUpRequired as exc:
-            raise StepUpRequired(CODE_NEEDED, field="otp_code") from exc
-        except InvalidCode as exc:
-            raise InvalidCode(exc.message, field="otp_code") from exc
-
-    return wrapped
-
-
 def _split(key: str) -> tuple[str, str]:
     asset, _, network = (key or "").partition("/")
     return asset, network
@@ -193,7 +179,7 @@ def withdraw_view(request: HttpRequest) -> HttpResponse:
             otp_code=data.get("otp_code", ""),
         )
 
-    done = submit(request, form, _code_on_field(request_withdrawal))
+    done = submit(request, form, second_factor_errors_on_code_field(request_withdrawal))
     if done.done:
         withdrawal = done.result
         messages.success(
