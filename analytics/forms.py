@@ -10,7 +10,6 @@ candles in the range) is the service's, and its per-field errors come back onto 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
 from typing import Any
 
 from django import forms
@@ -201,8 +200,8 @@ class BacktestForm(forms.Form):
             "strategy": strategy,
             "symbol": data["symbol"],
             "timeframe": data["timeframe"],
-            "start": datetime.combine(data["start"], time.min, tzinfo=UTC),
-            "end": datetime.combine(data["end"], time(23, 59, 59), tzinfo=UTC),
+            "start": data["start"],
+            "end": data["end"],  # a date: the service reads it as the whole day
             "initial_cash": data["initial_cash"],
             "params": params,
             "execution": execution,

@@ -21,7 +21,7 @@ import logging
 import math
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -129,21 +129,25 @@ def _check_fixed(strategy: Strategy, params: Mapping[str, Any]) -> dict[str, lis
     return errors
 
 
-def _aware(moment: Any, name: str, errors: dict[str, list[str]]) -> datetime | None:
+def _aware(moment: Any, name: str, errors: dict[str, list[str]], *, whole_day: bool = False) -> datetime | None:
+    """A datetime, a date or its ISO text, in UTC (naive is UTC). A bare date is its 00:00, or with
+    `whole_day` (the end of a range) its last second, so the day's candles all count: one meaning for the
+    page, the API and `manage.py backtest`."""
     if isinstance(moment, str):
         from django.utils.dateparse import parse_date, parse_datetime
 
         text = moment.strip()
         try:
-            parsed = parse_datetime(text) or (
-                datetime.combine(day, datetime.min.time()) if (day := parse_date(text)) else None
-            )
+            # A date first: parse_datetime also reads "2024-01-31" (as its 00:00).
+            parsed: datetime | date | None = parse_date(text) or parse_datetime(text)
         except ValueError:  # well formed but no such day (2024-02-30)
             parsed = None
         if parsed is None:
             errors[name] = ["Give a date (2024-01-31) or a date and time in UTC."]
             return None
         moment = parsed
+    if isinstance(moment, date) and not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time(23, 59, 59) if whole_day else time.min)
     if not isinstance(moment, datetime):
         errors[name] = ["Give a date (2024-01-31) or a date and time in UTC."]
         return None
@@ -151,13 +155,16 @@ def _aware(moment: Any, name: str, errors: dict[str, list[str]]) -> datetime | N
 
 
 def _check_candles(symbol: str, timeframe: str, start: datetime, end: datetime) -> dict[str, list[str]]:
-    """Not too many candles for one job, and some stored in the range (asked of the candle store: the
-    range of the stored timeframe `candles_for` would serve this one from)."""
-    from exchanges.market.candles import SECONDS, served_timeframes
+    """Not too many candles for one job, and some stored in the range. Asked as `load_candles` reads
+    (through `candles_for`): the timeframe's bars opening within [start, end], served from any stored
+    timeframe that divides it (its own rows, or finer ones aggregated: 1w from 1d), on the market data
+    exchange or the shipped fixture's."""
+    from exchanges.market.candles import SECONDS, bucket_start, served_timeframes
     from exchanges.market.data import FIXTURE_EXCHANGE
     from exchanges.models import Candle
 
-    bars = int((end - start).total_seconds() // SECONDS[timeframe]) + 1
+    step = SECONDS[timeframe]
+    bars = int((end - start).total_seconds() // step) + 1
     if bars > max_candles():
         return {
             "start": [
@@ -165,19 +172,29 @@ def _check_candles(symbol: str, timeframe: str, start: datetime, end: datetime) 
                 f"{max_candles():,}: shorten it or pick a longer timeframe."
             ]
         }
-    source = served_timeframes(symbol).get(timeframe)
     stored = Candle.objects.filter(
         exchange__in=list(dict.fromkeys([settings.MARKET_DATA_EXCHANGE, FIXTURE_EXCHANGE])), symbol=symbol
     )
-    if source is None:
+    if served_timeframes(symbol).get(timeframe) is None:
         if not stored.exists():
             return {
                 "symbol": [f"No candles are stored for {symbol} yet (manage.py import_candles --offline loads them)."]
             }
         return {"timeframe": [f"No candles fine enough for {timeframe} are stored for {symbol}."]}
-    span = stored.filter(timeframe=source).aggregate(first=Min("open_time"), last=Max("open_time"))
-    inside = stored.filter(timeframe=source, open_time__gte=start, open_time__lte=end).exists()
-    if not inside:
+    sources = stored.filter(timeframe__in=[tf for tf, seconds in SECONDS.items() if step % seconds == 0])
+    # The bars `candles_for` returns: the first opening at or after the start, to the one holding the end.
+    first_s, last_s = int(start.timestamp()), int(end.timestamp())
+    first_bar = bucket_start(first_s, timeframe)
+    if first_bar < first_s:
+        first_bar += step
+    after_last = bucket_start(last_s, timeframe) + step
+    if (
+        first_bar >= after_last
+        or not sources.filter(
+            open_time__gte=datetime.fromtimestamp(first_bar, UTC), open_time__lt=datetime.fromtimestamp(after_last, UTC)
+        ).exists()
+    ):
+        span = sources.aggregate(first=Min("open_time"), last=Max("open_time"))
         held = f" Stored: {span['first']:%Y-%m-%d} to {span['last']:%Y-%m-%d}." if span["first"] is not None else ""
         return {
             "start": [
@@ -238,7 +255,7 @@ def backtest_check(
     if timeframe not in TIMEFRAMES:
         errors["timeframe"] = [f"Unknown timeframe {str(timeframe)[:16]!r}: use one of {', '.join(TIMEFRAMES)}."]
     start_at = _aware(start, "start", errors)
-    end_at = _aware(end, "end", errors)
+    end_at = _aware(end, "end", errors, whole_day=True)
     if start_at and end_at and start_at >= end_at:
         errors["start"] = ["The start must be before the end."]
     try:

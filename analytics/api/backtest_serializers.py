@@ -35,7 +35,8 @@ class BacktestCreateSerializer(serializers.Serializer):
     timeframe = serializers.CharField(max_length=8, help_text="5m, 15m, 1h, 4h, 1d or 1w.")
     start = serializers.CharField(max_length=40, help_text="A date (2023-01-01) or an ISO 8601 date and time; UTC.")
     end = serializers.CharField(
-        max_length=40, help_text="A date or date and time (UTC), after the start; candles opening up to it count."
+        max_length=40,
+        help_text="A date (the whole day) or date and time (UTC), after the start; candles opening up to it count.",
     )
     initial_cash = serializers.DecimalField(
         max_digits=24, decimal_places=8, required=False, default="10000", help_text="USDT; default 10,000."

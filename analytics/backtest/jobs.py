@@ -249,7 +249,8 @@ def _grid_values(name: str, spec: Any, kind: str) -> list[Any]:
     if isinstance(spec, Mapping):
         try:
             low, high = float(spec["min"]), float(spec["max"])
-            step = float(spec.get("step") or (1 if kind == "int" else (high - low) / 10 or 1))
+            given = spec.get("step")  # 0 is a step given (and refused), not the default
+            step = float(given if given is not None else (1 if kind == "int" else (high - low) / 10 or 1))
         except (KeyError, TypeError, ValueError):
             raise ValidationError({"search.space": f"{name}: a range needs numbers min, max and step."}) from None
         if step <= 0 or high < low or not all(math.isfinite(x) for x in (low, high, step)):
@@ -268,8 +269,10 @@ def search_sets(
     strategy: Strategy, fixed: Mapping[str, Any], search: Mapping[str, Any], *, limit: int
 ) -> list[dict[str, Any]]:
     """The checked parameter sets a search tries: every parameter of `fixed` at its value, the ones in
-    `search["space"]` varied (grid: every combination; random: `count` draws with `seed`). Invalid
-    combinations (fast >= slow, out of range) are left out; none left, or more than `limit`, is an error."""
+    `search["space"]` varied (grid: every combination; random: `count` draws with `seed`, among a list's
+    values and on a range's step as the grid's, anywhere in [min, max] for a range without one; a space
+    of no more sets than `count` is tried whole). Invalid combinations (fast >= slow, out of range) are
+    left out; none left, or more than `limit`, is an error."""
     from analytics.backtest.optimise import parameter_grid, random_parameter_sets
 
     method = search.get("method") or "grid"
@@ -299,7 +302,7 @@ def search_sets(
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= limit:
             raise ValidationError({"search.count": f"Give a whole number of draws from 1 to {limit:,}."})
         for name, spec in space.items():
-            if isinstance(spec, Mapping):
+            if isinstance(spec, Mapping) and spec.get("step") is None:  # no step: any value in [min, max]
                 try:
                     low, high = float(spec["min"]), float(spec["max"])
                 except (KeyError, TypeError, ValueError):
@@ -307,12 +310,17 @@ def search_sets(
                 if not (math.isfinite(low) and math.isfinite(high) and low <= high):
                     raise ValidationError({"search.space": f"{name}: give finite numbers with min <= max."})
                 merged[name] = (low, high)
-            else:
+            else:  # a list, or a range with a step: draws are among its values, as the grid's
                 merged[name] = _grid_values(name, spec, fields[name]["type"])
         seed = search.get("seed") or 0
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValidationError({"search.seed": "Give a whole number."})
-        sets = random_parameter_sets(strategy, merged, count, seed=seed)
+        if all(isinstance(values, list) for values in merged.values()) and (
+            math.prod(len(values) for values in merged.values()) <= count
+        ):
+            sets = parameter_grid(strategy, merged)  # no more sets than draws: each of them once
+        else:
+            sets = random_parameter_sets(strategy, merged, count, seed=seed)
     if not sets:
         raise ValidationError(
             {"search.space": "No combination in that space is valid (check the ranges: fast must stay below slow)."}

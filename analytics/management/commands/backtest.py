@@ -124,9 +124,6 @@ class Command(BaseCommand):
             )
             if options.get(name) is not None
         }
-        end = options["end"]
-        if len(end) == 10:  # a day: all of it
-            end = f"{end}T23:59:59+00:00"
         try:
             backtest = backtest_create(
                 actor=Actor.for_command("backtest", user=user),
@@ -137,7 +134,7 @@ class Command(BaseCommand):
                 symbol=options["symbol"],
                 timeframe=options["timeframe"],
                 start=options["start"],
-                end=end,
+                end=options["end"],  # a bare date: the whole day (the service reads it so for every caller)
                 initial_cash=options["cash"],
                 execution=execution,
                 search=search,
