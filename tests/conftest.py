@@ -40,7 +40,7 @@ from cryptovault.testing import AsgiTestServer, CeleryTestWorker
 from exchanges.emulator import Emulator
 from tests import secret_watch
 from tests.factories import TEST_ACTOR, UserFactory
-from tests.fakes.authenticator import turn_on_totp, unused_totp_code, verify_email_of
+from tests.fakes.authenticator import back_to_the_present, turn_on_totp, unused_totp_code, verify_email_of
 from tests.helpers import PASSWORD, admin_signed_in, sign_in
 
 
@@ -116,6 +116,13 @@ def pytest_terminal_summary(terminalreporter):
         f"secret watch: {totals.tests} tests, {totals.responses} responses, {totals.log_records} log records and "
         f"{totals.emails} emails scanned for exchange secrets"
     )
+
+
+@pytest.fixture(autouse=True)
+def _clock_back_after_the_test() -> Iterator[None]:
+    """`unused_totp_code` moves the clock on to the next code instead of sleeping: real time again after."""
+    yield
+    back_to_the_present()
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pyotp
+import time_machine
 
 from accounts.models import TOTPDevice, User
 from accounts.services.second_factor import totp_begin, totp_confirm
@@ -31,14 +32,37 @@ def authenticator_enabled(user: User, *, actor=TEST_ACTOR) -> tuple[TOTPDevice, 
 
 def unused_totp_code(user: User) -> str:
     """A code the user's app shows now (or one step either side), never one already accepted:
-    the server refuses a replayed code, so tests that sign in twice need the next one."""
+    the server refuses a replayed code, so tests that sign in twice need the next one.
+
+    Once three codes in a row were used within one 30-second step, the next one comes only with
+    the next step: the clock moves on to it (see `_wait_until`) rather than the test sleeping up
+    to 30 s. The server still checks the code against its clock and still refuses a replay."""
     device = TOTPDevice.objects.get(user=user, confirmed=True)
-    while True:
-        now_step = int(time.time()) // 30
-        step = max(now_step - 1, device.last_t + 1)
-        if step <= now_step + 1:
-            return pyotp.TOTP(device.manual_key).at(step * 30)
-        time.sleep(1)  # only when three codes in a row were used within one 30-second step
+    now_step = int(time.time()) // 30
+    step = max(now_step - 1, device.last_t + 1)
+    if step > now_step + 1:
+        _wait_until((step - 1) * 30)  # the moment `step` is the next step's code, as a sleep would
+    return pyotp.TOTP(device.manual_key).at(step * 30)
+
+
+_travels: list[time_machine.travel] = []
+
+
+def _wait_until(moment: float) -> None:
+    """`time.sleep(moment - time.time())` without the wait: the clock jumps to `moment` and ticks on,
+    the process's clock, so the server's too (the test client and the test servers run in-process)."""
+    if time_machine.traveller_stack:  # the test travels already: its clock moves on
+        time_machine.traveller_stack[-1].shift(moment - time.time())
+    else:
+        travel = time_machine.travel(moment, tick=True)
+        travel.start()
+        _travels.append(travel)
+
+
+def back_to_the_present() -> None:
+    """End the travel `unused_totp_code` started; tests/conftest.py calls this after every test."""
+    while _travels:
+        _travels.pop().stop()
 
 
 def turn_on_totp(user: User) -> list[str]:
