@@ -93,7 +93,7 @@ def lockout_alert(*, user: User, ip: str) -> None:
     from accounts.notify import notify
 
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    if Notification.objects.filter(user=user, event="security.locked_out", created_at__gte=since).exists():
+    if Notification.objects.visible_to(user).filter(event="security.locked_out", created_at__gte=since).exists():
         return
     notify(user=user, event="security.locked_out", context={"ip": ip})
 

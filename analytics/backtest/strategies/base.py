@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
@@ -150,7 +151,7 @@ class FastSlow(Params):
         return {}
 
 
-class Strategy:
+class Strategy(ABC):
     """A stateless rule from candles to target exposures; subclasses set the class attributes below."""
 
     name: ClassVar[str]
@@ -158,9 +159,9 @@ class Strategy:
     description: ClassVar[str]
     params: ClassVar[type[Params]]
 
+    @abstractmethod
     def targets(self, candles: Candles, params: Any) -> np.ndarray:
         """One float per candle: NaN (keep) or the wanted exposure in [0, 1], from data up to that close."""
-        raise NotImplementedError
 
     def warmup(self, params: Any) -> int:
         """Bars before the first possible signal (walk-forward prepends them to each test window)."""
